@@ -1,0 +1,86 @@
+import {
+  type ConfigProblem,
+  documentVariable,
+  type EnvShape,
+  parseEnv,
+  platformEnv,
+  type TargetName,
+  targetCatalog,
+  targetNames,
+  type VariableDoc,
+} from "@conhub/config";
+import type { PlatformConfig } from "@conhub/middleware";
+import { targetModules } from "./targets.js";
+
+export type LoadedConfig = PlatformConfig & Record<string, unknown>;
+
+/** The platform variables plus those of the given targets. */
+export function configShape(targets: readonly TargetName[]): EnvShape {
+  const shape: EnvShape = { ...platformEnv };
+  for (const name of targets) Object.assign(shape, targetModules[name].configShape);
+  return shape;
+}
+
+/**
+ * Parses the environment once for the targets to run and reports every
+ * problem at once: schema violations and each target's own cross-checks.
+ */
+export function loadConfig(
+  targets: readonly TargetName[],
+  env: Readonly<Record<string, string | undefined>>,
+): { ok: true; config: LoadedConfig } | { ok: false; problems: ConfigProblem[] } {
+  const parsed = parseEnv(configShape(targets), env);
+  if (!parsed.ok) return parsed;
+  const raw = parsed.config as Record<string, unknown>;
+  const ports = {} as Record<TargetName, number>;
+  const urls = {} as Record<TargetName, string>;
+  for (const name of targetNames) {
+    ports[name] = raw[targetCatalog[name].portVar] as number;
+    urls[name] = raw[targetCatalog[name].urlVar] as string;
+  }
+  const config = { ...raw, ports, urls } as LoadedConfig;
+  const problems: ConfigProblem[] = [];
+  for (const name of targets) {
+    problems.push(...(targetModules[name].validateConfig?.(config) ?? []));
+  }
+  // Two listeners of this process on one port can never both start.
+  const byPort = new Map<number, string[]>();
+  for (const name of targets)
+    byPort.set(ports[name], [...(byPort.get(ports[name]) ?? []), targetCatalog[name].portVar]);
+  for (const [port, vars] of byPort) {
+    if (vars.length > 1)
+      problems.push({ variable: vars.join(", "), message: `all set to port ${port}; each needs its own` });
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
+}
+
+/** Every variable of every target, documented, sorted by first appearance (platform first). */
+export function allVariables(): VariableDoc[] {
+  return Object.entries(configShape(targetNames)).map(([name, schema]) => documentVariable(name, schema));
+}
+
+/** `.env.example`, generated from the schemas (a test keeps the committed file equal to this). */
+export function renderEnvExample(): string {
+  const lines = [
+    "# ConHub configuration. Every variable is optional: unset means the default shown.",
+    "# Generated from the zod schemas by `conhub config --env-example`; a test keeps it in sync.",
+    "",
+  ];
+  for (const v of allVariables()) {
+    lines.push(`# ${v.description}`);
+    const value = v.default ?? v.example ?? "";
+    lines.push(`# ${v.name}=${value}`);
+    lines.push("");
+  }
+  return lines.join("\n");
+}
+
+/** The README's configuration table, generated from the schemas. */
+export function renderVariablesTable(): string {
+  const rows = ["| Variable | Default | Description |", "|---|---|---|"];
+  for (const v of allVariables()) {
+    const def = v.default === undefined ? "—" : `\`${v.default}\``;
+    rows.push(`| \`${v.name}\` | ${def} | ${v.description.replaceAll("|", "\\|")} |`);
+  }
+  return rows.join("\n");
+}

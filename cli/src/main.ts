@@ -1,0 +1,61 @@
+import { Command, Option } from "commander";
+import { runConfigCommand } from "./commands/config.js";
+import { runDoctor } from "./commands/doctor.js";
+import { runMigrate } from "./commands/migrate.js";
+import { runStart } from "./commands/start.js";
+import { printTargets } from "./commands/targets.js";
+import { version } from "./version.js";
+
+const program = new Command()
+  .name("conhub")
+  .description("ConHub: connect your team's code and documents to AI agents.")
+  .version(version)
+  .showHelpAfterError();
+
+program
+  .command("start", { isDefault: true })
+  .description("Start targets: every one in this process by default, with the gateway on GATEWAY_PORT.")
+  .option("-t, --target <names>", "comma-separated targets to run (see `conhub targets`)", "all")
+  .addOption(new Option("--gateway", "serve the gateway route table even when only some targets run here"))
+  .addOption(new Option("--no-gateway", "do not serve the gateway route table"))
+  .action(async (opts: { target: string; gateway?: boolean }) => {
+    process.exitCode = await runStart(opts.target, opts.gateway);
+  });
+
+program
+  .command("targets")
+  .description("List the targets, their ports, gateway routes and what each can do today.")
+  .option("--json", "print JSON")
+  .action((opts: { json?: boolean }) => printTargets(Boolean(opts.json)));
+
+program
+  .command("config")
+  .description("Check or document the configuration (environment variables).")
+  .option("--check", "report every configuration problem at once (default)")
+  .option("--env-example", "print a .env.example generated from the schemas")
+  .option("--docs", "print the README's configuration table")
+  .option("-t, --target <names>", "only the variables of these targets", "all")
+  .action((opts: { check?: boolean; envExample?: boolean; docs?: boolean; target: string }) => {
+    process.exitCode = runConfigCommand(opts);
+  });
+
+program
+  .command("migrate")
+  .description("Apply every pending database migration of the given targets (all by default).")
+  .option("-t, --target <names>", "comma-separated targets", "all")
+  .action(async (opts: { target: string }) => {
+    process.exitCode = await runMigrate(opts.target);
+  });
+
+program
+  .command("doctor")
+  .description(
+    "Check this machine: configuration, data dir, ports, dependencies, and what each target can do.",
+  )
+  .option("-t, --target <names>", "comma-separated targets", "all")
+  .option("--json", "print JSON")
+  .action(async (opts: { target: string; json?: boolean }) => {
+    process.exitCode = await runDoctor(opts.target, Boolean(opts.json));
+  });
+
+await program.parseAsync(process.argv);

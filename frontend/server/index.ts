@@ -1,0 +1,2 @@
+export { collectPlatformStatus } from "./status.js";
+export { dashboardDir, frontendTarget } from "./target.js";

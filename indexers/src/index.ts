@@ -1,0 +1,1 @@
+export { indexerTarget } from "./target.js";

@@ -1,0 +1,1 @@
+export { dropboxTarget } from "./target.js";

@@ -1,0 +1,1 @@
+export { filesystemTarget } from "./target.js";

@@ -1,0 +1,1 @@
+export { googleDriveTarget } from "./target.js";

@@ -1,0 +1,1 @@
+export { mcpServiceTarget } from "./target.js";

@@ -1,0 +1,1 @@
+export { aiServiceTarget } from "./target.js";

@@ -1,0 +1,1 @@
+export { authServiceTarget, minimumSecretLength } from "./target.js";

@@ -1,0 +1,1 @@
+export { billingServiceTarget } from "./target.js";

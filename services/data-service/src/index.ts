@@ -1,0 +1,1 @@
+export { dataServiceTarget } from "./target.js";

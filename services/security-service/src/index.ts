@@ -1,0 +1,1 @@
+export { securityServiceTarget } from "./target.js";

@@ -1,0 +1,1 @@
+export { webhookServiceTarget } from "./target.js";

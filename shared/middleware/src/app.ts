@@ -1,0 +1,176 @@
+import type { Capabilities, HealthResponse, ReadyResponse, ServiceInfo } from "@conhub/models";
+import {
+  AppError,
+  contextFromHeaders,
+  errors,
+  formatTraceparent,
+  type Logger,
+  type RequestContext,
+  runWithRequestContext,
+} from "@conhub/utils";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import { createHttpMetrics } from "./metrics.js";
+import { problemResponse, toAppError } from "./problem.js";
+import { type ReadinessCheck, runReadinessChecks } from "./readiness.js";
+
+export interface ServiceEnv {
+  Variables: {
+    requestContext: RequestContext;
+  };
+}
+
+export type ServiceApp = Hono<ServiceEnv>;
+
+export interface ServiceAppOptions {
+  /** Service name, e.g. `auth-service`; appears in logs, metrics and health. */
+  name: string;
+  version: string;
+  logger: Logger;
+  /** Gateway prefix (`/api/auth`); `/health`, `/ready` and `/metrics` are served under it too. */
+  gatewayPrefix?: string | null;
+  /** What the service can do today; served at `/info`. */
+  capabilities: Capabilities;
+  /** Dependencies checked by `/ready`. */
+  readiness?: ReadinessCheck[];
+  limits: {
+    bodyBytes: number;
+    timeoutMs: number;
+  };
+  /** Paths that stream (SSE, MCP) and are exempt from the request time limit. */
+  isStreamingPath?: (path: string) => boolean;
+  corsOrigins: string[];
+}
+
+const startedAt = Date.now();
+
+/**
+ * Every ConHub service starts from this app: request id and trace
+ * propagation, structured access logs, Prometheus metrics, body-size and time
+ * limits, CORS, security headers, problem+json errors, and `/health`,
+ * `/ready`, `/info`, `/metrics` (also under the gateway prefix).
+ */
+export function createServiceApp(options: ServiceAppOptions): ServiceApp {
+  const app = new Hono<ServiceEnv>();
+  const metrics = createHttpMetrics(options.name);
+  const log = options.logger;
+  const isStreaming = options.isStreamingPath ?? (() => false);
+
+  app.use("*", async (c, next) => {
+    const ctx = contextFromHeaders(c.req.raw.headers);
+    c.set("requestContext", ctx);
+    const started = performance.now();
+    await runWithRequestContext(ctx, next);
+    c.header("x-request-id", ctx.requestId);
+    c.header("traceparent", formatTraceparent(ctx));
+    const status = c.res.status;
+    const route = c.req.routePath || "unmatched";
+    const seconds = (performance.now() - started) / 1000;
+    const labels = { method: c.req.method, route, status: String(status) };
+    metrics.requests.inc(labels);
+    metrics.duration.observe(labels, seconds);
+    if (!isProbe(c.req.path)) {
+      runWithRequestContext(ctx, () =>
+        log.info(
+          { method: c.req.method, path: c.req.path, status, durationMs: Math.round(seconds * 1000) },
+          "request",
+        ),
+      );
+    }
+  });
+
+  app.use("*", secureHeaders({ crossOriginResourcePolicy: false, crossOriginOpenerPolicy: false }));
+  app.use(
+    "*",
+    cors({
+      origin: (origin) => (options.corsOrigins.includes(origin) ? origin : null),
+      credentials: true,
+      exposeHeaders: ["x-request-id", "retry-after"],
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: options.limits.bodyBytes,
+      onError: () => {
+        throw errors.payloadTooLarge(options.limits.bodyBytes);
+      },
+    }),
+  );
+  app.use("*", async (c, next) => {
+    if (isStreaming(c.req.path)) return next();
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(errors.timeout(options.limits.timeoutMs)), options.limits.timeoutMs);
+    });
+    try {
+      await Promise.race([next(), limit]);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+
+  app.onError((err, c) => {
+    const appError = toAppError(err);
+    const ctx = c.get("requestContext");
+    const requestId = ctx?.requestId ?? "unknown";
+    if (appError.status >= 500) {
+      runWithRequestContext(ctx, () =>
+        log.error(
+          { err: appError.cause ?? appError, path: c.req.path },
+          `request failed: ${appError.message}`,
+        ),
+      );
+    }
+    return problemResponse(appError, requestId, c.req.path);
+  });
+
+  app.notFound((c) => {
+    const requestId = c.get("requestContext")?.requestId ?? "unknown";
+    return problemResponse(
+      new AppError("not_found", `No route matches ${c.req.method} ${c.req.path}.`),
+      requestId,
+      c.req.path,
+    );
+  });
+
+  const prefixes = [""];
+  if (options.gatewayPrefix && options.gatewayPrefix !== "/") prefixes.push(options.gatewayPrefix);
+  for (const prefix of prefixes) {
+    app.get(`${prefix}/health`, (c) => {
+      const body: HealthResponse = {
+        status: "ok",
+        service: options.name,
+        version: options.version,
+        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      };
+      return c.json(body);
+    });
+    app.get(`${prefix}/ready`, async (c) => {
+      const checks = await runReadinessChecks(options.readiness ?? []);
+      const ready = checks.every((check) => check.status === "up");
+      const body: ReadyResponse = { status: ready ? "ready" : "not_ready", service: options.name, checks };
+      return c.json(body, ready ? 200 : 503);
+    });
+    app.get(`${prefix}/info`, (c) => {
+      const body: ServiceInfo = {
+        service: options.name,
+        version: options.version,
+        capabilities: options.capabilities,
+      };
+      return c.json(body);
+    });
+    app.get(`${prefix}/metrics`, async (c) => {
+      const { contentType, body } = await metrics.render();
+      return c.body(body, 200, { "content-type": contentType });
+    });
+  }
+  return app;
+}
+
+function isProbe(path: string): boolean {
+  return /\/(health|ready|metrics|info)$/.test(path);
+}

@@ -1,0 +1,16 @@
+export { createServiceApp, type ServiceApp, type ServiceAppOptions, type ServiceEnv } from "./app.js";
+export { createHttpMetrics, type HttpMetrics } from "./metrics.js";
+export { problemContentType, problemResponse, renderProblem, toAppError } from "./problem.js";
+export { type ReadinessCheck, runReadinessChecks } from "./readiness.js";
+export { listen, type RunningServer } from "./server.js";
+export { type FetchHandler, httpFetch, inProcessFetch, type ServiceFetch } from "./service-fetch.js";
+export {
+  defineTarget,
+  type PlatformConfig,
+  type TargetContext,
+  type TargetInstance,
+  type TargetModule,
+  type TargetStorage,
+} from "./target.js";
+export { createTargetApp, storageReadiness } from "./target-app.js";
+export { jsonBody, pathParams, queryParams } from "./validate.js";

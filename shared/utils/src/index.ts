@@ -1,0 +1,20 @@
+export {
+  AppError,
+  type AppErrorOptions,
+  type ErrorKind,
+  errorKinds,
+  errors,
+  type FieldProblem,
+  fieldProblems,
+  type IssueLike,
+  isAppError,
+} from "./errors.js";
+export { type CreateLoggerOptions, createLogger, type Logger, redactUrl } from "./logger.js";
+export {
+  contextFromHeaders,
+  currentRequestContext,
+  formatTraceparent,
+  propagationHeaders,
+  type RequestContext,
+  runWithRequestContext,
+} from "./request-context.js";
