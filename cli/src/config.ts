@@ -29,8 +29,17 @@ export function loadConfig(
   targets: readonly TargetName[],
   env: Readonly<Record<string, string | undefined>>,
 ): { ok: true; config: LoadedConfig } | { ok: false; problems: ConfigProblem[] } {
-  const parsed = parseEnv(configShape(targets), env);
-  if (!parsed.ok) return parsed;
+  const shape = configShape(targets);
+  let parsed = parseEnv(shape, env);
+  const problems: ConfigProblem[] = [];
+  if (!parsed.ok) {
+    // Report the targets' own checks too, not only the schema's: parse again
+    // without the variables already found wrong, and run the checks on that.
+    problems.push(...parsed.problems);
+    const bad = new Set(parsed.problems.map((p) => p.variable));
+    parsed = parseEnv(shape, Object.fromEntries(Object.entries(env).filter(([k]) => !bad.has(k))));
+    if (!parsed.ok) return { ok: false, problems };
+  }
   const raw = parsed.config as Record<string, unknown>;
   const ports = {} as Record<TargetName, number>;
   const urls = {} as Record<TargetName, string>;
@@ -39,7 +48,6 @@ export function loadConfig(
     urls[name] = raw[targetCatalog[name].urlVar] as string;
   }
   const config = { ...raw, ports, urls } as LoadedConfig;
-  const problems: ConfigProblem[] = [];
   for (const name of targets) {
     problems.push(...(targetModules[name].validateConfig?.(config) ?? []));
   }
@@ -62,7 +70,7 @@ export function allVariables(): VariableDoc[] {
 /** `.env.example`, generated from the schemas (a test keeps the committed file equal to this). */
 export function renderEnvExample(): string {
   const lines = [
-    "# ConHub configuration. Every variable is optional: unset means the default shown.",
+    "# ConHub configuration. Unset variables take the default shown; production also needs JWT_SECRET.",
     "# Generated from the zod schemas by `conhub config --env-example`; a test keeps it in sync.",
     "",
   ];

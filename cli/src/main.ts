@@ -1,9 +1,5 @@
+// Commands are imported when run, so `conhub config --docs` does not load every service.
 import { Command, Option } from "commander";
-import { runConfigCommand } from "./commands/config.js";
-import { runDoctor } from "./commands/doctor.js";
-import { runMigrate } from "./commands/migrate.js";
-import { runStart } from "./commands/start.js";
-import { printTargets } from "./commands/targets.js";
 import { version } from "./version.js";
 
 const program = new Command()
@@ -19,6 +15,7 @@ program
   .addOption(new Option("--gateway", "serve the gateway route table even when only some targets run here"))
   .addOption(new Option("--no-gateway", "do not serve the gateway route table"))
   .action(async (opts: { target: string; gateway?: boolean }) => {
+    const { runStart } = await import("./commands/start.js");
     process.exitCode = await runStart(opts.target, opts.gateway);
   });
 
@@ -26,7 +23,10 @@ program
   .command("targets")
   .description("List the targets, their ports, gateway routes and what each can do today.")
   .option("--json", "print JSON")
-  .action((opts: { json?: boolean }) => printTargets(Boolean(opts.json)));
+  .action(async (opts: { json?: boolean }) => {
+    const { printTargets } = await import("./commands/targets.js");
+    printTargets(Boolean(opts.json));
+  });
 
 program
   .command("config")
@@ -35,7 +35,8 @@ program
   .option("--env-example", "print a .env.example generated from the schemas")
   .option("--docs", "print the README's configuration table")
   .option("-t, --target <names>", "only the variables of these targets", "all")
-  .action((opts: { check?: boolean; envExample?: boolean; docs?: boolean; target: string }) => {
+  .action(async (opts: { check?: boolean; envExample?: boolean; docs?: boolean; target: string }) => {
+    const { runConfigCommand } = await import("./commands/config.js");
     process.exitCode = runConfigCommand(opts);
   });
 
@@ -44,6 +45,7 @@ program
   .description("Apply every pending database migration of the given targets (all by default).")
   .option("-t, --target <names>", "comma-separated targets", "all")
   .action(async (opts: { target: string }) => {
+    const { runMigrate } = await import("./commands/migrate.js");
     process.exitCode = await runMigrate(opts.target);
   });
 
@@ -55,6 +57,7 @@ program
   .option("-t, --target <names>", "comma-separated targets", "all")
   .option("--json", "print JSON")
   .action(async (opts: { target: string; json?: boolean }) => {
+    const { runDoctor } = await import("./commands/doctor.js");
     process.exitCode = await runDoctor(opts.target, Boolean(opts.json));
   });
 

@@ -56,7 +56,8 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
   const loaded = loadConfig(options.targets, options.env);
   if (!loaded.ok) throw new StartupError(loaded.problems);
   const config = loaded.config;
-  const log = options.logger ?? createLogger({ level: config.LOG_LEVEL, name: "conhub" });
+  const baseLog = options.logger ?? createLogger({ level: config.LOG_LEVEL });
+  const log = baseLog.child({ service: "conhub" });
   const withGateway = options.gateway ?? options.targets.length === targetNames.length;
   const mode = options.targets.length === targetNames.length ? "one-process" : "split";
 
@@ -108,7 +109,7 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
       const module = targetModules[name];
       const instance = await module.init({
         config,
-        logger: log.child({ service: name }),
+        logger: baseLog.child({ service: name }),
         version,
         storage: storage.forTarget(name, module.migrations),
         services,

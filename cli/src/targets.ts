@@ -1,7 +1,7 @@
 import { aiServiceTarget } from "@conhub/ai-service";
 import { authServiceTarget } from "@conhub/auth-service";
 import { billingServiceTarget } from "@conhub/billing-service";
-import { type TargetName, targetNames } from "@conhub/config";
+import type { TargetName } from "@conhub/config";
 import { dataServiceTarget } from "@conhub/data-service";
 import { frontendTarget } from "@conhub/frontend";
 import { indexerTarget } from "@conhub/indexer";
@@ -30,21 +30,4 @@ export const targetModules: Record<TargetName, TargetModule<any>> = {
   frontend: frontendTarget,
 };
 
-export class UnknownTargetError extends Error {}
-
-/** `all`, or a comma-separated list of target names, in the seed's order; unknown names are all reported at once. */
-export function resolveTargets(spec: string | undefined): TargetName[] {
-  if (spec === undefined || spec.trim() === "" || spec.trim() === "all") return [...targetNames];
-  const wanted = spec
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const unknown = wanted.filter((w) => !(targetNames as readonly string[]).includes(w));
-  if (unknown.length > 0) {
-    throw new UnknownTargetError(
-      `unknown target${unknown.length > 1 ? "s" : ""} ${unknown.map((u) => `"${u}"`).join(", ")}; ` +
-        `the targets are: all, ${targetNames.join(", ")} (see \`conhub targets\`)`,
-    );
-  }
-  return targetNames.filter((name) => wanted.includes(name));
-}
+export { resolveTargets, UnknownTargetError } from "./target-names.js";

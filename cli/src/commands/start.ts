@@ -1,6 +1,5 @@
 import { createLogger } from "@conhub/utils";
-import { StartupError, startPlatform } from "../runtime.js";
-import { resolveTargets, UnknownTargetError } from "../targets.js";
+import { resolveTargets, UnknownTargetError } from "../target-names.js";
 
 /** `conhub start`: runs until SIGINT/SIGTERM, then drains and exits 0 (a second signal exits at once). */
 export async function runStart(targetSpec: string, gateway: boolean | undefined): Promise<number> {
@@ -14,6 +13,8 @@ export async function runStart(targetSpec: string, gateway: boolean | undefined)
     }
     throw err;
   }
+  // Loaded only now, so a mistyped target name is reported at once.
+  const { StartupError, startPlatform } = await import("../runtime.js");
   let platform: Awaited<ReturnType<typeof startPlatform>>;
   try {
     platform = await startPlatform({

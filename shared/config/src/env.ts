@@ -83,11 +83,18 @@ export const coreEnv = {
       description: "Log level of the JSON logs written to stderr.",
     },
   ),
-  CONHUB_DATA_DIR: variable(z.string().trim().min(1).default(join(homedir(), ".conhub")), {
-    description:
-      "Where embedded storage lives (SQLite databases, queue, blobs, keys). Default `~/.conhub`. Must be writable.",
-    defaultLabel: "~/.conhub",
-  }),
+  CONHUB_DATA_DIR: variable(
+    z
+      .string()
+      .trim()
+      .min(1)
+      .default(join(homedir(), ".conhub"))
+      .transform((dir) => (dir === "~" || dir.startsWith("~/") ? join(homedir(), dir.slice(1)) : dir)),
+    {
+      description: "Where embedded storage lives (SQLite databases, queue, blobs, keys). Must be writable.",
+      defaultLabel: "~/.conhub",
+    },
+  ),
   CONHUB_HOST: variable(z.string().trim().min(1).default("127.0.0.1"), {
     description: "Interface every HTTP listener binds to. `0.0.0.0` in containers.",
   }),
