@@ -1,0 +1,18 @@
+/**
+ * `npm run bench [-- <name>…]`: runs the named benchmarks (all by default)
+ * and prints Markdown to paste into bench/RESULTS.md.
+ */
+const benches: Record<string, () => Promise<void>> = {
+  gateway: async () => (await import("./gateway.js")).runGatewayBench(),
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const names = wanted.length > 0 ? wanted : Object.keys(benches);
+for (const name of names) {
+  const bench = benches[name];
+  if (!bench) {
+    console.error(`unknown benchmark "${name}"; known: ${Object.keys(benches).join(", ")}`);
+    process.exit(2);
+  }
+  await bench();
+}
