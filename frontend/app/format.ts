@@ -82,5 +82,5 @@ export function ms(value: number | null): string {
 
 export const modeLabel: Record<PlatformStatus["mode"], string> = {
   "one-process": "all-in-one (one process)",
-  split: "split (one process per target)",
+  split: "split (services in separate processes)",
 };

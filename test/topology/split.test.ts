@@ -4,6 +4,7 @@ import { type TargetName, targetCatalog, targetNames } from "@conhub/config";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { portIsFree } from "../../cli/src/preflight.js";
+import { launchChromium } from "../support/browser.js";
 import { findNginx, LocalNginx } from "../support/nginx.js";
 import {
   cleanEnv,
@@ -144,6 +145,21 @@ describe("split topology: every target its own process, behind a real nginx, on 
     const targets = status.body.targets as Array<{ name: string; ready: boolean; error: string | null }>;
     expect(targets.map((t) => t.name)).toEqual([...targetNames]);
     for (const t of targets) expect(t.ready, `${t.name}: ${t.error}`).toBe(true);
+  });
+
+  it("renders the status page in a real browser with every service ready", async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${gateway}/`);
+      await page.getByText("All 12 services ready").first().waitFor({ timeout: 15_000 });
+      for (const title of ["Auth Service", "Unified Indexer", "Filesystem MCP Server", "Frontend"]) {
+        expect(await page.getByText(title).count(), title).toBeGreaterThan(0);
+      }
+      expect(await page.getByText("Mode: split", { exact: false }).count()).toBeGreaterThan(0);
+    } finally {
+      await browser.close();
+    }
   });
 
   it("answers problem+json from nginx when a service is down, and recovers when it is back", async () => {
