@@ -173,7 +173,11 @@ export interface Subscription {
  */
 export interface EventBus {
   publish<T>(topic: string, payload: T): Promise<string>;
-  subscribe<T>(topic: string, group: string, handler: (event: BusEvent<T>) => Promise<void>): Promise<Subscription>;
+  subscribe<T>(
+    topic: string,
+    group: string,
+    handler: (event: BusEvent<T>) => Promise<void>,
+  ): Promise<Subscription>;
   /** The health of the queue backend the bus runs on. */
   readonly health: DependencyCheck;
   /** Stops every subscription (the queue it runs on stays open: it is not the bus's). */
