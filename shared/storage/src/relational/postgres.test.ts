@@ -18,24 +18,26 @@ describe("PostgreSQL store", () => {
     expect(postgresAddress(url)).toBe("127.0.0.1:1");
   });
 
-  it.runIf(postgres)("turns unhealthy when the server goes away and healthy when it is back", async () => {
-    const spec = await postgres!.backend();
-    if (spec.kind !== "postgres") throw new Error("expected a PostgreSQL backend");
-    const url = new URL(spec.url);
-    const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
-    url.host = `127.0.0.1:${proxy.port}`;
-    const store = await openPostgresStore({ url: url.toString(), service: spec.service, poolMax: 2 });
-    try {
-      await store.health.check();
-      await proxy.stop();
-      await expect(store.health.check()).rejects.toThrow(
-        new RegExp(`^PostgreSQL at 127\\.0\\.0\\.1:${proxy.port} is unreachable`),
-      );
-      await proxy.start();
-      await eventually(() => store.health.check(), 10_000);
-    } finally {
-      await store.close();
-      await proxy.close();
-    }
-  });
+  if (postgres) {
+    it("turns unhealthy when the server goes away and healthy when it is back", async () => {
+      const spec = await postgres!.backend();
+      if (spec.kind !== "postgres") throw new Error("expected a PostgreSQL backend");
+      const url = new URL(spec.url);
+      const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
+      url.host = `127.0.0.1:${proxy.port}`;
+      const store = await openPostgresStore({ url: url.toString(), service: spec.service, poolMax: 2 });
+      try {
+        await store.health.check();
+        await proxy.stop();
+        await expect(store.health.check()).rejects.toThrow(
+          new RegExp(`^PostgreSQL at 127\\.0\\.0\\.1:${proxy.port} is unreachable`),
+        );
+        await proxy.start();
+        await eventually(() => store.health.check(), 10_000);
+      } finally {
+        await store.close();
+        await proxy.close();
+      }
+    });
+  }
 });
