@@ -11,7 +11,6 @@ import {
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import { secureHeaders } from "hono/secure-headers";
 import { createHttpMetrics } from "./metrics.js";
 import { problemResponse, toAppError } from "./problem.js";
 import { type ReadinessCheck, runReadinessChecks } from "./readiness.js";
@@ -58,13 +57,25 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const log = options.logger;
   const isStreaming = options.isStreamingPath ?? (() => false);
 
+  // Static security headers (what hono/secure-headers would set, without its per-request work).
+  const securityHeaders: Array<[string, string]> = [
+    ["x-content-type-options", "nosniff"],
+    ["x-frame-options", "SAMEORIGIN"],
+    ["referrer-policy", "no-referrer"],
+    ["x-dns-prefetch-control", "off"],
+    ["x-permitted-cross-domain-policies", "none"],
+    ["origin-agent-cluster", "?1"],
+  ];
   app.use("*", async (c, next) => {
     const ctx = contextFromHeaders(c.req.raw.headers);
     c.set("requestContext", ctx);
-    const started = performance.now();
-    await runWithRequestContext(ctx, next);
+    // Headers are set before the handler runs: set afterwards, they would force
+    // the Node adapter off its fast path (a materialised, streamed Response).
     c.header("x-request-id", ctx.requestId);
     c.header("traceparent", formatTraceparent(ctx));
+    for (const [name, value] of securityHeaders) c.header(name, value);
+    const started = performance.now();
+    await runWithRequestContext(ctx, next);
     const status = c.res.status;
     const route = c.req.routePath || "unmatched";
     const seconds = (performance.now() - started) / 1000;
@@ -81,25 +92,30 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     }
   });
 
-  app.use("*", secureHeaders({ crossOriginResourcePolicy: false, crossOriginOpenerPolicy: false }));
-  app.use(
-    "*",
-    cors({
-      origin: (origin) => (options.corsOrigins.includes(origin) ? origin : null),
-      credentials: true,
-      exposeHeaders: ["x-request-id", "retry-after"],
-      maxAge: 600,
-    }),
-  );
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: options.limits.bodyBytes,
-      onError: () => {
-        throw errors.payloadTooLarge(options.limits.bodyBytes);
-      },
-    }),
-  );
+  const corsMiddleware = cors({
+    origin: (origin) => (options.corsOrigins.includes(origin) ? origin : null),
+    credentials: true,
+    exposeHeaders: ["x-request-id", "retry-after"],
+    maxAge: 600,
+  });
+  const bodyLimitMiddleware = bodyLimit({
+    maxSize: options.limits.bodyBytes,
+    onError: () => {
+      throw errors.payloadTooLarge(options.limits.bodyBytes);
+    },
+  });
+  app.use("*", async (c, next) => {
+    // Only cross-origin requests need CORS processing, and only requests with
+    // a body need its size checked (touching the body of a GET costs a stream).
+    const method = c.req.method;
+    const hasBody = method !== "GET" && method !== "HEAD" && method !== "OPTIONS";
+    const run = async () => {
+      if (hasBody) await bodyLimitMiddleware(c, next);
+      else await next();
+    };
+    if (c.req.header("origin") !== undefined) await corsMiddleware(c, run);
+    else await run();
+  });
   app.use("*", async (c, next) => {
     if (isStreaming(c.req.path)) return next();
     let timer: NodeJS.Timeout | undefined;
