@@ -4,6 +4,8 @@
  * `conhub start` takes to answer and the time Ctrl-C takes to exit.
  * ConHub runs on the seed ports (stop any running ConHub first).
  */
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -29,8 +31,41 @@ interface Row {
   errors: number;
 }
 
+const wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].find((p) => existsSync(p));
+export const loadTool = wrk ? "wrk (1 thread)" : "autocannon";
+
+/** wrk's `--latency` distribution line, e.g. `99%   12.34ms`, in milliseconds. */
+function wrkPercentile(text: string, pct: string): number {
+  const match = new RegExp(`^\\s*${pct}%\\s+([\\d.]+)(us|ms|s)`, "m").exec(text);
+  if (!match) throw new Error(`no ${pct}% line in wrk output:\n${text}`);
+  const value = Number(match[1]);
+  return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
+}
+
+function runWrk(url: string, seconds: number): string {
+  return execFileSync(wrk!, ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", url], {
+    encoding: "utf8",
+  });
+}
+
 async function load(label: string, url: string): Promise<Row> {
   // Warm up (JIT, keep-alive pools), then measure.
+  if (wrk) {
+    runWrk(url, 2);
+    const out = runWrk(url, durationSeconds);
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+    const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+    const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+    const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+    return {
+      label,
+      url,
+      rps: Math.round(rps),
+      p50: wrkPercentile(out, "50"),
+      p99: wrkPercentile(out, "99"),
+      errors,
+    };
+  }
   await autocannon({ url, connections, duration: 2 });
   const result = await autocannon({ url, connections, duration: durationSeconds });
   return {
@@ -69,8 +104,9 @@ export async function runGatewayBench(): Promise<void> {
   await waitForUrl("http://127.0.0.1:8000/health", 30_000, proc);
   const rows: Row[] = [];
   try {
-    rows.push(await load("auth-service directly", "http://127.0.0.1:3010/health"));
-    rows.push(await load("one-process gateway", "http://127.0.0.1:8000/api/auth/health"));
+    // The indexer's route: /api/ routes are rate-limited by nginx, which would measure 429s.
+    rows.push(await load("indexer directly", "http://127.0.0.1:8080/indexer/health"));
+    rows.push(await load("one-process gateway → indexer", "http://127.0.0.1:8000/indexer/health"));
     const nginxBinary = findNginx();
     if (nginxBinary) {
       const [port] = await freePorts(1);
@@ -78,7 +114,7 @@ export async function runGatewayBench(): Promise<void> {
       await nginx.start();
       try {
         await waitForUrl(`http://127.0.0.1:${port}/health`, 10_000);
-        rows.push(await load("nginx → auth-service", `http://127.0.0.1:${port}/api/auth/health`));
+        rows.push(await load("nginx → indexer (split shape)", `http://127.0.0.1:${port}/indexer/health`));
       } finally {
         await nginx.stop();
       }
@@ -93,7 +129,7 @@ export async function runGatewayBench(): Promise<void> {
   console.log(`### Gateway overhead (${new Date().toISOString().slice(0, 10)})\n`);
   console.log(
     `Machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. ` +
-      `autocannon, ${connections} connections, ${durationSeconds} s after a 2 s warm-up, in the same machine as the servers.\n`,
+      `${loadTool}, ${connections} connections, ${durationSeconds} s after a 2 s warm-up, on the same machine as the servers.\n`,
   );
   console.log("| Path | requests/s | p50 ms | p99 ms | errors |");
   console.log("|---|---|---|---|---|");
