@@ -1,14 +1,9 @@
 import type { TargetName } from "@conhub/config";
 import { targetCatalog, targetNames } from "@conhub/config";
-import type { ServiceFetch } from "@conhub/middleware";
-import { type PlatformStatus, ReadyResponse, ServiceInfo, type TargetStatus } from "@conhub/models";
+import { probeClient, type ServiceFetch } from "@conhub/middleware";
+import type { PlatformStatus, TargetStatus } from "@conhub/models";
 
 const probeTimeoutMs = 2500;
-
-async function getJson(fetcher: ServiceFetch, path: string): Promise<{ status: number; body: unknown }> {
-  const response = await fetcher(path, { signal: AbortSignal.timeout(probeTimeoutMs) });
-  return { status: response.status, body: await response.json() };
-}
 
 async function probe(name: TargetName, fetcher: ServiceFetch, url: string): Promise<TargetStatus> {
   const info = targetCatalog[name];
@@ -21,17 +16,16 @@ async function probe(name: TargetName, fetcher: ServiceFetch, url: string): Prom
   };
   const started = performance.now();
   try {
-    const [ready, about] = await Promise.all([getJson(fetcher, "/ready"), getJson(fetcher, "/info")]);
-    const readyBody = ReadyResponse.parse(ready.body);
-    const infoBody = ServiceInfo.parse(about.body);
+    const client = probeClient(fetcher, probeTimeoutMs);
+    const [ready, info] = await Promise.all([client.ready(), client.info()]);
     return {
       ...base,
       reachable: true,
-      ready: ready.status === 200 && readyBody.status === "ready",
+      ready: ready.ready,
       latencyMs: Math.round(performance.now() - started),
       error: null,
-      checks: readyBody.checks,
-      capabilities: infoBody.capabilities,
+      checks: ready.report.checks,
+      capabilities: info.capabilities,
     };
   } catch (err) {
     const reason =
