@@ -81,7 +81,9 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
     stopping ??= (async () => {
       const grace = config.SHUTDOWN_TIMEOUT_MS;
       log.info({ graceMs: grace }, "stopping: no new connections; draining in-flight requests");
+      const t0 = performance.now();
       await Promise.all(servers.map(({ server }) => server.close(grace)));
+      const t1 = performance.now();
       await Promise.all(
         [...instances.entries()].map(async ([name, instance]) => {
           try {
@@ -91,8 +93,17 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
           }
         }),
       );
+      const t2 = performance.now();
       await storage.close();
-      log.info("stopped");
+      const t3 = performance.now();
+      log.info(
+        {
+          drainMs: Math.round(t1 - t0),
+          targetsMs: Math.round(t2 - t1),
+          storageMs: Math.round(t3 - t2),
+        },
+        "stopped",
+      );
     })();
     return stopping;
   };

@@ -20,7 +20,17 @@ export async function listen(
   host: string,
   label: string,
 ): Promise<RunningServer> {
-  const server = createAdaptorServer({ fetch: fetchHandler }) as Server;
+  // Requests whose handler has not produced a response yet: what a stop waits for.
+  let inFlight = 0;
+  const tracked: FetchHandler = async (request) => {
+    inFlight += 1;
+    try {
+      return await fetchHandler(request);
+    } finally {
+      inFlight -= 1;
+    }
+  };
+  const server = createAdaptorServer({ fetch: tracked }) as Server;
   // Keep-alive sockets must not hold a stopping process open.
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -48,13 +58,22 @@ export async function listen(
     host,
     close: (graceMs) =>
       new Promise<void>((resolve) => {
-        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-        timer.unref();
+        const deadline = Date.now() + graceMs;
         server.close(() => {
-          clearTimeout(timer);
+          clearInterval(poll);
           resolve();
         });
         server.closeIdleConnections();
+        // Once no handler is running (or the grace period is over), cut what is
+        // left: idle keep-alive sockets, responses a client is not reading, and
+        // streams (SSE, MCP), whose clients reconnect.
+        const poll = setInterval(() => {
+          if (inFlight === 0 || Date.now() >= deadline) {
+            clearInterval(poll);
+            server.closeAllConnections();
+          }
+        }, 25);
+        poll.unref();
       }),
   };
 }

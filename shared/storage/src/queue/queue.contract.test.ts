@@ -58,7 +58,9 @@ describe.each(reachableQueueAdapters())("JobQueue contract: $name", (adapter) =>
   });
 
   it("picks up a job enqueued while the worker is idle without waiting for a poll", async () => {
-    const queue = await open(await adapter.backend());
+    // A poll interval far longer than the test, so only an in-process wakeup can run the job in time.
+    const spec = await adapter.backend();
+    const queue = await open(spec.kind === "sqlite" ? { ...spec, pollMs: 60_000 } : spec);
     const ran = deferred<number>();
     const worker = queue.work("fast", async () => ran.resolve(Date.now()));
     await sleep(300);
@@ -66,7 +68,7 @@ describe.each(reachableQueueAdapters())("JobQueue contract: $name", (adapter) =>
     await queue.enqueue("fast", {});
     const latency = (await ran.promise) - enqueuedAt;
     await worker.stop();
-    expect(latency).toBeLessThan(200);
+    expect(latency).toBeLessThan(10_000);
   });
 
   it("retries with backoff, then marks the job failed with the last error", async () => {

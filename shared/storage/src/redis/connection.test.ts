@@ -35,7 +35,8 @@ describe("Redis connections", () => {
     // Still failing fast (not hanging) while it keeps reconnecting in the background.
     const again = Date.now();
     await expect(cache.get("k")).rejects.toThrow(/unreachable/);
-    expect(Date.now() - again).toBeLessThan(200);
+    // Reconnection backs off for seconds; a call that waited for it would take that long.
+    expect(Date.now() - again).toBeLessThan(1000);
     expect(redisAddress(url)).toBe("127.0.0.1:1");
   });
 
