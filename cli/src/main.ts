@@ -16,7 +16,8 @@ program
   .addOption(new Option("--no-gateway", "do not serve the gateway route table"))
   .action(async (opts: { target: string; gateway?: boolean }) => {
     const { runStart } = await import("./commands/start.js");
-    process.exitCode = await runStart(opts.target, opts.gateway);
+    // Exit explicitly: a failed start may leave work behind (a stuck filesystem call) that must not keep us alive.
+    process.exit(await runStart(opts.target, opts.gateway));
   });
 
 program
@@ -59,6 +60,17 @@ program
   .action(async (opts: { target: string; json?: boolean }) => {
     const { runDoctor } = await import("./commands/doctor.js");
     process.exitCode = await runDoctor(opts.target, Boolean(opts.json));
+  });
+
+program
+  .command("fs-mcp")
+  .description(
+    "Serve the filesystem MCP server on stdio (for an agent that starts it), confined to FILE_SYSTEM_ALLOWED_PATHS.",
+  )
+  .option("--roots <paths>", "comma-separated directories to serve (overrides FILE_SYSTEM_ALLOWED_PATHS)")
+  .action(async (opts: { roots?: string }) => {
+    const { runFsMcp } = await import("./commands/fs-mcp.js");
+    process.exitCode = await runFsMcp(opts);
   });
 
 await program.parseAsync(process.argv);

@@ -31,8 +31,16 @@ export async function checkPorts(
 
 /** The data directory exists (created if missing) and is writable. */
 export async function checkDataDir(dataDir: string): Promise<ConfigProblem[]> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await mkdir(dataDir, { recursive: true });
+    // Some paths (e.g. under /proc) make a recursive mkdir spin forever: bound it.
+    await Promise.race([
+      mkdir(dataDir, { recursive: true }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("creating it did not finish within 5 s")), 5000);
+        timer.unref();
+      }),
+    ]);
     await access(dataDir, constants.W_OK);
     const probe = join(dataDir, `.write-test-${process.pid}`);
     await writeFile(probe, "ok");
@@ -41,5 +49,7 @@ export async function checkDataDir(dataDir: string): Promise<ConfigProblem[]> {
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     return [{ variable: "CONHUB_DATA_DIR", message: `${dataDir} is not a writable directory: ${reason}` }];
+  } finally {
+    clearTimeout(timer);
   }
 }
