@@ -4,6 +4,7 @@
  */
 const benches: Record<string, () => Promise<void>> = {
   gateway: async () => (await import("./gateway.js")).runGatewayBench(),
+  "fs-mcp": async () => (await import("./fs-mcp.js")).runFsMcpBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
