@@ -59,7 +59,7 @@ describe("conhub migrate", () => {
     const dataDir = tempDir();
     const { code, stdout, stderr } = await run(["migrate"], { CONHUB_DATA_DIR: dataDir });
     expect(code, stderr).toBe(0);
-    expect(stdout).toMatch(/auth-service\s+sqlite\s+0 newly applied/);
+    expect(stdout).toMatch(/auth-service\s+sqlite\s+3 newly applied/);
     expect(stdout).toContain("data-service");
   });
 });
@@ -72,7 +72,7 @@ describe("conhub doctor", () => {
     expect(stdout).toContain("(embedded)");
     expect(stdout).toContain("is writable");
     expect(stdout).toContain("No problems found.");
-    expect(stdout).toMatch(/target auth-service\s+Serves health/);
+    expect(stdout).toMatch(/target auth-service\s+Accounts/);
   });
 
   it("names an unreachable PostgreSQL and Redis and a port held by another program", async () => {

@@ -85,6 +85,35 @@ describe("conhub start (one process, embedded storage)", () => {
     }
   });
 
+  it("registers, signs in and creates an API key through the gateway; the key verifies", async () => {
+    const post = (path: string, body: unknown, token?: string) =>
+      fetch(`${gateway()}${path}`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    const credentials = { email: "e2e@example.com", password: "an end to end passphrase" };
+    expect((await post("/api/auth/register", credentials)).status).toBe(202);
+    const login = await post("/api/auth/login", credentials);
+    expect(login.status).toBe(200);
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const created = await post("/api/auth/api-keys", { name: "e2e", scopes: ["search:read"] }, accessToken);
+    expect(created.status).toBe(201);
+    const { key } = (await created.json()) as { key: string };
+    const verified = await post("/api/auth/verify", { token: key });
+    expect(verified.status).toBe(200);
+    expect(await verified.json()).toMatchObject({ valid: true, kind: "api_key", scopes: ["search:read"] });
+    const jwks = (await (
+      await fetch(`http://127.0.0.1:${ports["auth-service"]}/.well-known/jwks.json`)
+    ).json()) as {
+      keys: unknown[];
+    };
+    expect(jwks.keys).toHaveLength(1);
+  });
+
   it("answers problem+json for unknown routes through the gateway", async () => {
     const res = await fetch(`${gateway()}/api/auth/does-not-exist`);
     expect(res.status).toBe(404);

@@ -1,24 +1,18 @@
-import { variable } from "@conhub/config";
 import { createTargetApp, defineTarget } from "@conhub/middleware";
-import { z } from "zod";
+import { type AuthConfig, authConfigShape, minimumSecretLength } from "./config.js";
+import { authMigrations } from "./migrations/index.js";
+import { createAuthService } from "./service.js";
 
-/** Shortest JWT_SECRET accepted in production: 32 bytes of hex from `openssl rand -hex 32` is 64 characters. */
-export const minimumSecretLength = 32;
+export { minimumSecretLength };
 
 /**
- * The auth-service target. Today it is the platform foundation only: it answers
- * `/health`, `/ready` (checking its storage), `/info` and `/metrics`, also
- * under its gateway prefix; its features arrive with issue #3.
+ * The auth-service target: accounts, sessions, access tokens (EdDSA JWTs with
+ * a JWKS), organizations, invitations, API keys, audit events and the mail
+ * outbox, under `/api/auth`. OAuth login and provider connections come next.
  */
 export const authServiceTarget = defineTarget({
   name: "auth-service",
-  configShape: {
-    JWT_SECRET: variable(z.string().optional(), {
-      description: `The auth service's master secret (seed: generate with \`openssl rand -hex 32\`). Required, at least ${minimumSecretLength} characters, when NODE_ENV=production.`,
-      secret: true,
-      example: "<openssl rand -hex 32>",
-    }),
-  },
+  configShape: authConfigShape,
   validateConfig(config) {
     if (config.NODE_ENV !== "production") return [];
     if (!config.JWT_SECRET) {
@@ -41,22 +35,37 @@ export const authServiceTarget = defineTarget({
   },
   capabilities: {
     summary:
-      "Serves health, readiness, info and metrics on its own storage. Accounts, sessions, JWT, OAuth, organizations and API keys are not built yet.",
-    available: ["GET /health", "GET /ready", "GET /info", "GET /metrics"],
+      "Accounts (register, login, email verification, password reset), sessions with rotating refresh tokens, EdDSA access tokens with a JWKS, organizations with roles and invitations, API keys with scopes, POST /api/auth/verify, audit events and a mail outbox. OAuth login and provider connections are not built yet.",
+    available: [
+      "POST /api/auth/register, /login, /refresh, /logout",
+      "GET/PATCH /api/auth/me, POST /api/auth/me/password",
+      "POST /api/auth/verify-email, /forgot-password, /reset-password",
+      "GET/DELETE /api/auth/sessions[/:id]",
+      "GET /api/auth/.well-known/jwks.json and /.well-known/jwks.json",
+      "POST /api/auth/verify (API keys and access tokens)",
+      "GET/POST/DELETE /api/auth/api-keys",
+      "organizations, members, roles, invitations, switch and audit under /api/auth/orgs",
+      "GET /api/auth/admin/outbox (platform admins)",
+      "GET /health, /ready, /info, /metrics",
+    ],
     planned: [
-      "register, login, refresh, logout, me",
-      "email verification and password reset",
       "OAuth login (GitHub, Google, GitLab, Microsoft, Bitbucket, OIDC)",
-      "organizations and roles",
-      "API keys",
-      "JWKS and /api/auth/verify",
+      "provider connections (encrypted tokens) for the data service",
     ],
     issue: 3,
   },
   uses: ["relational", "cache", "rateLimiter"],
-  migrations: {},
+  migrations: authMigrations,
   async init(ctx) {
     const app = await createTargetApp(ctx, this);
-    return { fetch: app.fetch };
+    const service = await createAuthService({
+      app,
+      config: ctx.config as AuthConfig,
+      store: await ctx.storage.relational(),
+      cache: await ctx.storage.cache(),
+      rateLimiter: await ctx.storage.rateLimiter(),
+      logger: ctx.logger,
+    });
+    return { fetch: app.fetch, stop: () => service.stop() };
   },
 });

@@ -1,4 +1,30 @@
 export { createServiceApp, type ServiceApp, type ServiceAppOptions, type ServiceEnv } from "./app.js";
+export {
+  type AuthEnv,
+  type AuthVerifier,
+  type AuthVerifierOptions,
+  accessTokenAudience,
+  accessTokenIssuer,
+  apiKeyPrefix,
+  apiKeyScopes,
+  authenticate,
+  bearerToken,
+  callerOrganization,
+  createAuthVerifier,
+  defaultApiKeyCacheTtlMs,
+  isRole,
+  jwksPath,
+  type Principal,
+  principalOf,
+  type Role,
+  requireRole,
+  requireScope,
+  roleRank,
+  roles,
+  type Scope,
+  scopesForRole,
+  verifyPath,
+} from "./auth/index.js";
 export { createHttpMetrics, type HttpMetrics } from "./metrics.js";
 export { problemContentType, problemResponse, renderProblem, toAppError } from "./problem.js";
 export { type ReadinessCheck, runReadinessChecks } from "./readiness.js";

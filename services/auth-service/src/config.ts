@@ -1,0 +1,114 @@
+import { csv, variable } from "@conhub/config";
+import type { PlatformConfig } from "@conhub/middleware";
+import { z } from "zod";
+
+/** Shortest JWT_SECRET accepted in production: 32 bytes of hex from `openssl rand -hex 32` is 64 characters. */
+export const minimumSecretLength = 32;
+
+const positiveInt = (def: number, max: number) =>
+  z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .positive("must be positive")
+    .max(max, `must be at most ${max}`)
+    .default(def);
+
+/** The auth service's own environment variables. */
+export const authConfigShape = {
+  JWT_SECRET: variable(z.string().optional(), {
+    description: `The auth service's master secret (seed: generate with \`openssl rand -hex 32\`): secrets at rest (the signing key on PostgreSQL) are encrypted with a key derived from it. Required, at least ${minimumSecretLength} characters, when NODE_ENV=production; unset in development, a random one is kept in \`<data dir>/auth/keys/\`.`,
+    secret: true,
+    example: "<openssl rand -hex 32>",
+  }),
+  AUTH_SIGNING_KEY: variable(z.string().optional(), {
+    description:
+      "Ed25519 private key (PKCS#8 PEM, `openssl genpkey -algorithm ed25519`; `\\n` for newlines) that signs access tokens. Unset: generated on first start and kept in `<data dir>/auth/keys/` (SQLite) or, sealed with JWT_SECRET, in the database (PostgreSQL, shared by replicas).",
+    secret: true,
+  }),
+  AUTH_ACCESS_TOKEN_TTL_SECONDS: variable(positiveInt(900, 86_400), {
+    description:
+      "Lifetime of an access token (JWT). Other services accept it until it expires, even after logout.",
+  }),
+  AUTH_REFRESH_TOKEN_TTL_DAYS: variable(positiveInt(30, 365), {
+    description: "A session ends when its refresh token is not used for this many days.",
+  }),
+  AUTH_LOCKOUT_THRESHOLD: variable(positiveInt(10, 1000), {
+    description: "Consecutive failed logins after which an account is locked.",
+  }),
+  AUTH_LOCKOUT_MINUTES: variable(positiveInt(15, 1440), {
+    description: "How long a locked account stays locked.",
+  }),
+  AUTH_LOGIN_LIMIT_PER_IP: variable(positiveInt(100, 100_000), {
+    description:
+      "Login attempts per client IP per 15 minutes (answered 429 beyond). The IP is X-Real-IP as set by the gateway (nginx).",
+  }),
+  AUTH_LOGIN_LIMIT_PER_ACCOUNT: variable(positiveInt(20, 100_000), {
+    description: "Login attempts per email address per 15 minutes, whether or not the account exists.",
+  }),
+  AUTH_PUBLIC_URL: variable(
+    z
+      .string()
+      .trim()
+      .default("http://localhost:8000")
+      .refine((v) => /^https?:\/\/[^/]+/.test(v) && URL.canParse(v), "must be an http:// or https:// URL"),
+    { description: "Public base URL of ConHub (the gateway), for links in mails." },
+  ),
+  SMTP_URL: variable(
+    z
+      .string()
+      .trim()
+      .optional()
+      .refine((v) => v === undefined || /^smtps?:\/\/[^/]+/.test(v), "must be an smtp:// or smtps:// URL"),
+    {
+      description:
+        "Where mail is sent (`smtp://user:pass@host:587`, `smtps://…:465`). Unset: mails stay in the outbox, readable by a platform admin at GET /api/auth/admin/outbox.",
+      secret: true,
+    },
+  ),
+  MAIL_FROM: variable(z.string().trim().min(3).default("ConHub <no-reply@localhost>"), {
+    description: "Sender of ConHub's mails.",
+  }),
+  CONHUB_ADMIN_EMAILS: variable(csv(), {
+    description:
+      "Comma-separated emails of platform admins (may read the mail outbox). With SMTP_URL set, an admin's email must be verified.",
+    example: "you@example.com",
+  }),
+};
+
+export type AuthConfig = PlatformConfig & z.output<z.ZodObject<typeof authConfigShape>>;
+
+/** What the service's code reads, in units it uses. */
+export interface AuthSettings {
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlMs: number;
+  lockoutThreshold: number;
+  lockoutMs: number;
+  loginLimitPerIp: number;
+  loginLimitPerAccount: number;
+  /** Window of the login rate limits. */
+  rateWindowMs: number;
+  publicUrl: string;
+  adminEmails: string[];
+  smtpConfigured: boolean;
+  verifyEmailTtlMs: number;
+  resetPasswordTtlMs: number;
+  invitationTtlMs: number;
+}
+
+export function settingsFrom(config: AuthConfig): AuthSettings {
+  return {
+    accessTokenTtlSeconds: config.AUTH_ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlMs: config.AUTH_REFRESH_TOKEN_TTL_DAYS * 86_400_000,
+    lockoutThreshold: config.AUTH_LOCKOUT_THRESHOLD,
+    lockoutMs: config.AUTH_LOCKOUT_MINUTES * 60_000,
+    loginLimitPerIp: config.AUTH_LOGIN_LIMIT_PER_IP,
+    loginLimitPerAccount: config.AUTH_LOGIN_LIMIT_PER_ACCOUNT,
+    rateWindowMs: 15 * 60_000,
+    publicUrl: config.AUTH_PUBLIC_URL.replace(/\/+$/, ""),
+    adminEmails: config.CONHUB_ADMIN_EMAILS.map((e) => e.toLowerCase()),
+    smtpConfigured: config.SMTP_URL !== undefined,
+    verifyEmailTtlMs: 48 * 3_600_000,
+    resetPasswordTtlMs: 3_600_000,
+    invitationTtlMs: 7 * 86_400_000,
+  };
+}
