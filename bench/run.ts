@@ -4,6 +4,8 @@
  */
 const benches: Record<string, () => Promise<void>> = {
   gateway: async () => (await import("./gateway.js")).runGatewayBench(),
+  chunking: async () => (await import("./chunking.js")).runChunkingBench(),
+  auth: async () => (await import("./auth.js")).runAuthBench(),
   "fs-mcp": async () => (await import("./fs-mcp.js")).runFsMcpBench(),
 };
 
