@@ -13,6 +13,7 @@ import {
   type RunningServer,
   type ServiceFetch,
   type TargetInstance,
+  trustedProxyList,
 } from "@conhub/middleware";
 import { createLogger, type Logger } from "@conhub/utils";
 import { type LoadedConfig, loadConfig } from "./config.js";
@@ -129,6 +130,7 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
       instances.set(name, instance);
     }
     const ports: Platform["ports"] = {};
+    const trustedProxies = trustedProxyList(config.TRUSTED_PROXIES);
     for (const name of options.targets) {
       const instance = instances.get(name)!;
       const server = await listen(
@@ -136,6 +138,7 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
         config.ports[name],
         config.CONHUB_HOST,
         targetCatalog[name].title,
+        trustedProxies,
       );
       servers.push({ name, server });
       ports[name] = server.port;
@@ -153,6 +156,7 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
         config.GATEWAY_PORT,
         config.CONHUB_HOST,
         "Gateway",
+        trustedProxies,
       );
       servers.push({ name: "gateway", server });
       ports.gateway = server.port;

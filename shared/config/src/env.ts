@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
@@ -113,6 +114,27 @@ export const httpEnv = {
     description:
       "Longest a request may run before it is answered with 504 (streams such as MCP and SSE excepted).",
   }),
+  TRUSTED_PROXIES: variable(
+    z
+      .string()
+      .default("127.0.0.1,::1")
+      .transform((v) =>
+        v
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0),
+      )
+      .refine(
+        (entries) =>
+          entries.every((e) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(e) && isIP(e.split("/")[0]!) !== 0),
+        "must be comma-separated IP addresses or CIDR ranges (e.g. 127.0.0.1,::1,172.16.0.0/12)",
+      ),
+    {
+      description:
+        "Peers whose X-Real-IP / X-Forwarded-For are believed (nginx, the gateway); from anyone else the socket address is used. IPs or CIDR ranges.",
+      defaultLabel: "127.0.0.1,::1",
+    },
+  ),
   CORS_ORIGINS: variable(csv(), {
     description: "Comma-separated browser origins allowed to call the APIs. Same-origin calls always work.",
     example: "http://localhost:3000",

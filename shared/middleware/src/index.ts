@@ -28,7 +28,7 @@ export {
 export { createHttpMetrics, type HttpMetrics } from "./metrics.js";
 export { problemContentType, problemResponse, renderProblem, toAppError } from "./problem.js";
 export { type ReadinessCheck, runReadinessChecks } from "./readiness.js";
-export { listen, type RunningServer } from "./server.js";
+export { listen, type RunningServer, trustedProxyList } from "./server.js";
 export { type CallOptions, getJson, probeClient, ServiceCallError } from "./service-client.js";
 export { type FetchHandler, httpFetch, inProcessFetch, type ServiceFetch } from "./service-fetch.js";
 export {

@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
-import { listen } from "./server.js";
+import { listen, trustedProxyList } from "./server.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -54,6 +54,26 @@ describe("listen / close (graceful shutdown)", () => {
       );
     } finally {
       blocker.close();
+    }
+  });
+
+  it("believes X-Real-IP only from trusted proxies and otherwise uses the socket address", async () => {
+    const echo = (req: Request) =>
+      Response.json({ realIp: req.headers.get("x-real-ip"), forwarded: req.headers.get("x-forwarded-for") });
+    const spoof = { "x-real-ip": "203.0.113.9", "x-forwarded-for": "198.51.100.1" };
+
+    const behindProxy = await listen(echo, 0, "127.0.0.1", "Test", trustedProxyList(["127.0.0.1", "::1"]));
+    const exposed = await listen(echo, 0, "127.0.0.1", "Test", trustedProxyList(["10.0.0.0/8"]));
+    try {
+      const trusted = await (await fetch(`http://127.0.0.1:${behindProxy.port}/`, { headers: spoof })).json();
+      expect(trusted).toEqual({ realIp: "203.0.113.9", forwarded: "198.51.100.1" });
+      const unset = await (await fetch(`http://127.0.0.1:${behindProxy.port}/`)).json();
+      expect(unset).toEqual({ realIp: "127.0.0.1", forwarded: null });
+      const untrusted = await (await fetch(`http://127.0.0.1:${exposed.port}/`, { headers: spoof })).json();
+      expect(untrusted).toEqual({ realIp: "127.0.0.1", forwarded: null });
+    } finally {
+      await behindProxy.close(100);
+      await exposed.close(100);
     }
   });
 });

@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, BlockList, isIP } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import type { FetchHandler } from "./service-fetch.js";
 
@@ -8,6 +8,28 @@ export interface RunningServer {
   host: string;
   /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts what is left. */
   close(graceMs: number): Promise<void>;
+}
+
+/** Plain IPv4 for IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1` → `127.0.0.1`). */
+function normaliseAddress(address: string | undefined): string | undefined {
+  return address?.startsWith("::ffff:") && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+/** Addresses and CIDR ranges (`10.0.0.0/8`, `::1`) whose `X-Real-IP` / `X-Forwarded-For` are believed. */
+export function trustedProxyList(entries: string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address, prefix] = entry.split("/");
+    if (!address) continue;
+    const family = isIP(address) === 6 ? "ipv6" : "ipv4";
+    if (prefix === undefined) list.addAddress(address, family);
+    else list.addSubnet(address, Number(prefix), family);
+  }
+  return list;
+}
+
+function isTrusted(list: BlockList, address: string): boolean {
+  return list.check(address, isIP(address) === 6 ? "ipv6" : "ipv4");
 }
 
 /**
@@ -19,10 +41,18 @@ export async function listen(
   port: number,
   host: string,
   label: string,
+  trustedProxies: BlockList = trustedProxyList(["127.0.0.1", "::1"]),
 ): Promise<RunningServer> {
   // Requests whose handler has not produced a response yet: what a stop waits for.
   let inFlight = 0;
-  const tracked: FetchHandler = async (request) => {
+  const tracked = async (request: Request, env?: { incoming?: { socket?: { remoteAddress?: string } } }) => {
+    // The listener is the trust boundary for the client's address: services
+    // read X-Real-IP, which only a trusted proxy (nginx, the gateway) may set.
+    const peer = normaliseAddress(env?.incoming?.socket?.remoteAddress);
+    if (peer !== undefined && (!isTrusted(trustedProxies, peer) || !request.headers.has("x-real-ip"))) {
+      if (!isTrusted(trustedProxies, peer)) request.headers.delete("x-forwarded-for");
+      request.headers.set("x-real-ip", peer);
+    }
     inFlight += 1;
     try {
       return await fetchHandler(request);
