@@ -12,6 +12,7 @@ import {
   tempDir,
   waitForUrl,
 } from "../support/processes.js";
+import { gatewayHealthPaths } from "../support/seed.js";
 
 /**
  * `npm start` as a user runs it: every target in one process on embedded
@@ -47,18 +48,7 @@ describe("conhub start (one process, embedded storage)", () => {
   });
 
   it("answers every gateway URL of the seed's 'Verify All Services' section", async () => {
-    const paths = [
-      "/health",
-      "/api/auth/health",
-      "/api/billing/health",
-      "/api/ai/health",
-      "/api/data/health",
-      "/api/security/health",
-      "/api/webhooks/health",
-      "/indexer/health",
-      "/mcp/health",
-    ];
-    for (const path of paths) {
+    for (const path of gatewayHealthPaths) {
       const res = await fetch(`${gateway()}${path}`);
       expect(res.status, path).toBe(200);
     }

@@ -15,19 +15,7 @@ import {
   tempDir,
   waitForUrl,
 } from "../support/processes.js";
-
-/** The seed's "Verify All Services" URLs on the gateway, plus every other prefix of the route table. */
-const gatewayPaths = [
-  "/health",
-  "/api/auth/health",
-  "/api/billing/health",
-  "/api/ai/health",
-  "/api/data/health",
-  "/api/security/health",
-  "/api/webhooks/health",
-  "/indexer/health",
-  "/mcp/health",
-];
+import { gatewayHealthPaths } from "../support/seed.js";
 
 interface StorageEnv {
   env: Record<string, string | undefined>;
@@ -125,7 +113,7 @@ describe("split topology: every target its own process, behind a real nginx, on 
   });
 
   it("answers the seed's gateway URLs through nginx, paths passed through unchanged", async () => {
-    for (const path of gatewayPaths) {
+    for (const path of gatewayHealthPaths) {
       const res = await fetch(`${gateway}${path}`);
       expect(res.status, `${path}: ${await res.clone().text()}`).toBe(200);
       expect(res.headers.get("x-content-type-options"), path).toBe("nosniff");
@@ -200,7 +188,7 @@ describe("one process on the seed ports: `npm start` as the README says", () => 
       for (const port of [3010, 3011, 3012, 3013, 3014, 3015, 8080, 3004, 3005, 3006, 3007, 3000]) {
         expect((await fetch(`http://localhost:${port}/health`)).status, String(port)).toBe(200);
       }
-      for (const path of gatewayPaths) {
+      for (const path of gatewayHealthPaths) {
         expect((await fetch(`http://localhost:8000${path}`)).status, path).toBe(200);
       }
       expect((await fetch("http://localhost:3000/")).status).toBe(200);
