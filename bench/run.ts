@@ -5,6 +5,7 @@
 const benches: Record<string, () => Promise<void>> = {
   gateway: async () => (await import("./gateway.js")).runGatewayBench(),
   chunking: async () => (await import("./chunking.js")).runChunkingBench(),
+  "keyword-index": async () => (await import("./keyword-index.js")).runKeywordIndexBench(),
   auth: async () => (await import("./auth.js")).runAuthBench(),
   "fs-mcp": async () => (await import("./fs-mcp.js")).runFsMcpBench(),
 };

@@ -73,4 +73,62 @@ program
     process.exitCode = await runFsMcp(opts);
   });
 
+program
+  .command("index")
+  .description("Index a local directory into the embedded keyword index (incremental; no server needed).")
+  .argument("<path>", "directory to index")
+  .option("--data-dir <dir>", "data directory (default: CONHUB_DATA_DIR or ~/.conhub)")
+  .option("--full", "re-read every file instead of trusting unchanged sizes and modification times")
+  .option("--json", "print the summary as JSON")
+  .action(async (path: string, opts: { dataDir?: string; full?: boolean; json?: boolean }) => {
+    const { runIndex } = await import("./commands/index.js");
+    process.exitCode = await runIndex(path, opts);
+  });
+
+program
+  .command("search")
+  .description("Search the embedded index (BM25 over identifier-aware tokens, path and file-name boosted).")
+  .argument("<query>", "words, identifiers or a natural phrase")
+  .option("--json", 'print {"results":[{"path","startLine","endLine","symbol","score","snippet"}]}')
+  .option("--limit <n>", "number of results", "10")
+  .option("--mode <mode>", "keyword (vector and hybrid are not built yet)", "keyword")
+  .option("--path <glob>", "only paths matching this glob (e.g. 'src/**', '*.py')")
+  .option("--language <names>", "only these languages (comma-separated)")
+  .option("--kind <kinds>", "only these chunk kinds (function, class, section, …)")
+  .option("--source <ids>", "only these source ids")
+  .option("--data-dir <dir>", "data directory (default: CONHUB_DATA_DIR or ~/.conhub)")
+  .action(async (query: string, opts: Record<string, string | boolean | undefined>) => {
+    const { runSearch } = await import("./commands/search.js");
+    process.exitCode = await runSearch(query, opts);
+  });
+
+program
+  .command("grep")
+  .description("Regular-expression search over indexed text (trigram prefilter, then the real regex).")
+  .argument("<regex>", "a JavaScript regular expression")
+  .option("-i, --ignore-case", "case-insensitive")
+  .option("--json", "print JSON")
+  .option("--limit <n>", "maximum matching lines", "100")
+  .option("--path <glob>", "only paths matching this glob")
+  .option("--language <names>", "only these languages (comma-separated)")
+  .option("--data-dir <dir>", "data directory (default: CONHUB_DATA_DIR or ~/.conhub)")
+  .action(async (pattern: string, opts: Record<string, string | boolean | undefined>) => {
+    const { runGrep } = await import("./commands/grep.js");
+    process.exitCode = await runGrep(pattern, opts);
+  });
+
+program
+  .command("symbols")
+  .description("Find where a function, class, method or type is defined.")
+  .argument("<name>", "symbol name (case-insensitive)")
+  .option("--prefix", "names starting with <name>")
+  .option("--kind <kinds>", "only these kinds (function, class, method, …)")
+  .option("--json", "print JSON")
+  .option("--limit <n>", "number of results", "50")
+  .option("--data-dir <dir>", "data directory (default: CONHUB_DATA_DIR or ~/.conhub)")
+  .action(async (name: string, opts: Record<string, string | boolean | undefined>) => {
+    const { runSymbols } = await import("./commands/symbols.js");
+    process.exitCode = await runSymbols(name, opts);
+  });
+
 await program.parseAsync(process.argv);

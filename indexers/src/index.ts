@@ -27,7 +27,41 @@ export {
   SymbolDef,
   SymbolKind,
 } from "./document.js";
+export {
+  ingestLocalDirectory,
+  type LocalIngestOptions,
+  type LocalIngestProgress,
+  type LocalIngestSummary,
+  localSourceId,
+} from "./ingest/local.js";
+export { type EmbeddedKeywordIndex, openEmbeddedKeywordIndex } from "./keyword/embedded.js";
+export { indexerMigrations } from "./keyword/migrations.js";
+export {
+  highlightRanges,
+  makeSnippet,
+  renderHighlights,
+  requiredLiterals,
+  searchTerms,
+} from "./keyword/query.js";
+export { ensureSqliteKeywordTables, openSqliteKeywordIndex } from "./keyword/sqlite.js";
 export { GRAMMARS, hasGrammar, LANGUAGES, mediaTypeOf } from "./languages.js";
+export type {
+  GrepHit,
+  GrepQuery,
+  GrepResult,
+  IndexStats,
+  KeywordIndex,
+  KeywordQuery,
+  SearchFilters,
+  SearchHit,
+  SkippedInput,
+  SourceInfo,
+  StoredFileState,
+  SymbolHit,
+  SymbolQuery,
+  UpsertInput,
+  UpsertOutcome,
+} from "./ports/keyword-index.js";
 export { type DocumentInput, type ProcessOptions, type ProcessResult, processDocument } from "./process.js";
 export { compileExclusions, DEFAULT_EXCLUSIONS, type ExclusionMatcher } from "./safety/exclusions.js";
 export { globToRegExp } from "./safety/glob.js";

@@ -1,4 +1,5 @@
 import { createTargetApp, defineTarget } from "@conhub/middleware";
+import { indexerMigrations } from "./keyword/migrations.js";
 
 /**
  * The indexer target. Today it is the platform foundation only: it answers
@@ -21,7 +22,7 @@ export const indexerTarget = defineTarget({
     issue: 4,
   },
   uses: ["relational", "queue"],
-  migrations: {},
+  migrations: indexerMigrations,
   async init(ctx) {
     const app = await createTargetApp(ctx, this);
     return { fetch: app.fetch };

@@ -1,0 +1,27 @@
+import { openSqliteStore, type RelationalStore } from "@conhub/storage";
+import type { KeywordIndex } from "../ports/keyword-index.js";
+import { indexerMigrations } from "./migrations.js";
+import { openSqliteKeywordIndex } from "./sqlite.js";
+
+export interface EmbeddedKeywordIndex {
+  index: KeywordIndex;
+  store: RelationalStore;
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded keyword index of a data dir, as the CLI uses it with no
+ * server: the indexer's SQLite file (`<dataDir>/indexer.db`), migrated, with
+ * its FTS5 tables.
+ */
+export async function openEmbeddedKeywordIndex(dataDir: string): Promise<EmbeddedKeywordIndex> {
+  const store = await openSqliteStore({ dataDir, service: "indexer" });
+  try {
+    await store.migrate(indexerMigrations);
+    const index = await openSqliteKeywordIndex(store);
+    return { index, store, close: () => store.close() };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,461 @@
+import type { RelationalStore } from "@conhub/storage";
+import { type Kysely, type RawBuilder, sql } from "kysely";
+import type { SkipReason } from "../classify.js";
+import type { ChunkKind, Language, SymbolKind } from "../document.js";
+import type {
+  GrepHit,
+  GrepQuery,
+  GrepResult,
+  IndexStats,
+  KeywordIndex,
+  KeywordQuery,
+  SearchFilters,
+  SearchHit,
+  SkippedInput,
+  SourceInfo,
+  StoredFileState,
+  SymbolHit,
+  SymbolQuery,
+  UpsertInput,
+  UpsertOutcome,
+} from "../ports/keyword-index.js";
+import { globToRegExp } from "../safety/glob.js";
+import { ftsText } from "../tokenize.js";
+import {
+  fts5MatchExpression,
+  makeSnippet,
+  requiredLiterals,
+  searchTerms,
+  trigramMatchExpression,
+} from "./query.js";
+
+/**
+ * The keyword index on SQLite: the plain tables of `migrations.ts` plus two
+ * FTS5 tables, created here because they exist only on SQLite:
+ *
+ * - `chunks_fts` (`porter unicode61`, contentless): one row per chunk, rowid
+ *   = chunk id, columns `name` (file name), `dir` (directory path), `symbol`
+ *   (symbol path) and `body`, each through `ftsText` so identifiers are found
+ *   by their parts. BM25 weights the columns so a match in the file name or
+ *   symbol counts more than one in the body (path and file-name boosting).
+ * - `chunks_trigram` (`trigram`, contentless): the original chunk text, to
+ *   pick grep candidates by the literals a regex requires.
+ *
+ * Every write to a document (its row, chunks, symbols, redactions and both
+ * FTS tables) happens in one `BEGIN IMMEDIATE` transaction.
+ */
+
+/** Column weights of `chunks_fts` for bm25(): name, dir, symbol, body. */
+const BM25_WEIGHTS = [8, 2, 4, 1] as const;
+/** Rows per multi-row INSERT (well under SQLite's 32766 bound variables). */
+const INSERT_BATCH = 400;
+
+type Db = Kysely<unknown>;
+
+/** Creates the FTS5 tables when missing (idempotent). */
+export async function ensureSqliteKeywordTables(db: Db): Promise<void> {
+  await sql`create virtual table if not exists chunks_fts using fts5(name, dir, symbol, body, tokenize = 'porter unicode61', content = '', contentless_delete = 1)`.execute(
+    db,
+  );
+  await sql`create virtual table if not exists chunks_trigram using fts5(text, tokenize = 'trigram', content = '', contentless_delete = 1, detail = none)`.execute(
+    db,
+  );
+}
+
+/** Opens the keyword index on the indexer's SQLite store (its migrations must be applied). */
+export async function openSqliteKeywordIndex(store: RelationalStore): Promise<KeywordIndex> {
+  if (store.dialect !== "sqlite") {
+    throw new Error(
+      `The SQLite keyword index needs a SQLite store, got ${store.dialect}; the PostgreSQL keyword adapter (tsvector + pg_trgm) is a separate adapter of the same port.`,
+    );
+  }
+  const db = store.db as Db;
+  await ensureSqliteKeywordTables(db);
+  return new SqliteKeywordIndex(db);
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function splitPath(path: string): { name: string; dir: string } {
+  const slash = path.lastIndexOf("/");
+  return slash === -1 ? { name: path, dir: "" } : { name: path.slice(slash + 1), dir: path.slice(0, slash) };
+}
+
+function batches<T>(items: readonly T[], size = INSERT_BATCH): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+interface HitRow {
+  id: number;
+  source_id: string;
+  path: string;
+  start_line: number;
+  end_line: number;
+  symbol_path: string;
+  kind: ChunkKind;
+  language: Language;
+  text: string;
+  score: number;
+}
+
+class SqliteKeywordIndex implements KeywordIndex {
+  /** `inTransaction`: `db` is a transaction of `batch`, so writes join it instead of opening their own. */
+  constructor(
+    private readonly db: Db,
+    private readonly inTransaction = false,
+  ) {}
+
+  private write<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    return this.inTransaction ? fn(this.db) : this.db.transaction().execute(fn);
+  }
+
+  batch<T>(fn: (index: KeywordIndex) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    return this.db.transaction().execute((trx) => fn(new SqliteKeywordIndex(trx, true)));
+  }
+
+  async upsertSource(source: SourceInfo): Promise<void> {
+    const at = now();
+    await sql`insert into sources (id, root, created_at, updated_at) values (${source.id}, ${source.root}, ${at}, ${at})
+      on conflict (id) do update set root = excluded.root, updated_at = excluded.updated_at`.execute(this.db);
+  }
+
+  async sources(): Promise<SourceInfo[]> {
+    const { rows } = await sql<SourceInfo>`select id, root from sources order by id`.execute(this.db);
+    return rows;
+  }
+
+  async fileStates(sourceId: string): Promise<Map<string, StoredFileState>> {
+    const states = new Map<string, StoredFileState>();
+    const docs = await sql<{ path: string; content_hash: string; bytes: number; mtime_ms: number | null }>`
+      select path, content_hash, bytes, mtime_ms from documents where source_id = ${sourceId}`.execute(
+      this.db,
+    );
+    for (const r of docs.rows) {
+      states.set(r.path, {
+        path: r.path,
+        state: "indexed",
+        contentHash: r.content_hash,
+        bytes: r.bytes,
+        mtimeMs: r.mtime_ms,
+        reason: null,
+      });
+    }
+    const skipped = await sql<{ path: string; reason: SkipReason; bytes: number; mtime_ms: number | null }>`
+      select path, reason, bytes, mtime_ms from skipped_files where source_id = ${sourceId}`.execute(this.db);
+    for (const r of skipped.rows) {
+      states.set(r.path, {
+        path: r.path,
+        state: "skipped",
+        contentHash: null,
+        bytes: r.bytes,
+        mtimeMs: r.mtime_ms,
+        reason: r.reason,
+      });
+    }
+    return states;
+  }
+
+  async upsert(input: UpsertInput): Promise<UpsertOutcome> {
+    const { document, chunks, symbols } = input;
+    const mtime = input.mtimeMs === undefined ? null : Math.floor(input.mtimeMs);
+    return this.write(async (trx) => {
+      const existing = await sql<{ id: number; content_hash: string }>`
+        select id, content_hash from documents where source_id = ${document.sourceId} and path = ${document.path}`.execute(
+        trx,
+      );
+      const old = existing.rows[0];
+      if (old && old.content_hash === document.contentHash) {
+        if (mtime !== null)
+          await sql`update documents set mtime_ms = ${mtime} where id = ${old.id}`.execute(trx);
+        return "unchanged" as const;
+      }
+      if (old) await deleteDocument(trx, old.id);
+      await sql`delete from skipped_files where source_id = ${document.sourceId} and path = ${document.path}`.execute(
+        trx,
+      );
+      const inserted = await sql<{ id: number }>`
+        insert into documents (source_id, path, content_hash, language, media_type, bytes, mtime_ms, chunk_count, indexed_at)
+        values (${document.sourceId}, ${document.path}, ${document.contentHash}, ${document.language}, ${document.mediaType},
+                ${input.bytes}, ${mtime}, ${chunks.length}, ${now()})
+        returning id`.execute(trx);
+      const documentId = inserted.rows[0]!.id;
+      const max = await sql<{ max: number | null }>`select max(id) as max from chunks`.execute(trx);
+      const firstId = (max.rows[0]?.max ?? 0) + 1;
+      const { name, dir } = splitPath(document.path);
+      const nameTerms = ftsText(name.replace(/\.[^.]*$/, (ext) => ` ${ext.slice(1)}`));
+      const dirTerms = ftsText(dir);
+      const rows = chunks.map((chunk, i) => ({ id: firstId + i, chunk }));
+      for (const batch of batches(rows)) {
+        await sql`insert into chunks (id, document_id, ordinal, start_line, end_line, start_byte, end_byte, kind, symbol_path, language, token_estimate, text) values ${sql.join(
+          batch.map(
+            ({ id, chunk: c }) =>
+              sql`(${id}, ${documentId}, ${c.ordinal}, ${c.startLine}, ${c.endLine}, ${c.startByte}, ${c.endByte}, ${c.kind}, ${c.symbolPath}, ${c.language}, ${c.tokenEstimate}, ${c.text})`,
+          ),
+        )}`.execute(trx);
+        await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${sql.join(
+          batch.map(
+            ({ id, chunk: c }) =>
+              sql`(${id}, ${nameTerms}, ${dirTerms}, ${ftsText(c.symbolPath)}, ${ftsText(c.text)})`,
+          ),
+        )}`.execute(trx);
+        await sql`insert into chunks_trigram (rowid, text) values ${sql.join(
+          batch.map(({ id, chunk: c }) => sql`(${id}, ${c.text})`),
+        )}`.execute(trx);
+      }
+      for (const batch of batches(symbols)) {
+        await sql`insert into symbols (document_id, name, name_lower, kind, symbol_path, start_line, end_line, container) values ${sql.join(
+          batch.map(
+            (s) =>
+              sql`(${documentId}, ${s.name}, ${s.name.toLowerCase()}, ${s.kind}, ${s.path}, ${s.startLine}, ${s.endLine}, ${s.container})`,
+          ),
+        )}`.execute(trx);
+      }
+      const redactions = Object.entries(input.redactions).filter(([, n]) => n > 0);
+      if (redactions.length > 0) {
+        await sql`insert into redactions (document_id, rule, count) values ${sql.join(
+          redactions.map(([rule, n]) => sql`(${documentId}, ${rule}, ${n})`),
+        )}`.execute(trx);
+      }
+      return "indexed" as const;
+    });
+  }
+
+  async recordSkipped(input: SkippedInput): Promise<void> {
+    const mtime = input.mtimeMs === undefined ? null : Math.floor(input.mtimeMs);
+    await this.write(async (trx) => {
+      const existing = await sql<{ id: number }>`
+        select id from documents where source_id = ${input.sourceId} and path = ${input.path}`.execute(trx);
+      if (existing.rows[0]) await deleteDocument(trx, existing.rows[0].id);
+      await sql`insert into skipped_files (source_id, path, reason, detail, bytes, mtime_ms, recorded_at)
+        values (${input.sourceId}, ${input.path}, ${input.reason}, ${input.detail ?? null}, ${input.bytes}, ${mtime}, ${now()})
+        on conflict (source_id, path) do update set reason = excluded.reason, detail = excluded.detail,
+          bytes = excluded.bytes, mtime_ms = excluded.mtime_ms, recorded_at = excluded.recorded_at`.execute(
+        trx,
+      );
+    });
+  }
+
+  async touch(sourceId: string, path: string, mtimeMs: number): Promise<void> {
+    await sql`update documents set mtime_ms = ${Math.floor(mtimeMs)} where source_id = ${sourceId} and path = ${path}`.execute(
+      this.db,
+    );
+  }
+
+  async delete(sourceId: string, path: string): Promise<boolean> {
+    return this.write(async (trx) => {
+      const existing = await sql<{ id: number }>`
+        select id from documents where source_id = ${sourceId} and path = ${path}`.execute(trx);
+      if (existing.rows[0]) await deleteDocument(trx, existing.rows[0].id);
+      const skipped =
+        await sql`delete from skipped_files where source_id = ${sourceId} and path = ${path}`.execute(trx);
+      return existing.rows.length > 0 || Number(skipped.numAffectedRows ?? 0) > 0;
+    });
+  }
+
+  async search(query: KeywordQuery): Promise<SearchHit[]> {
+    const limit = Math.max(1, Math.min(query.limit ?? 10, 1000));
+    const terms = searchTerms(query.query);
+    if (terms.length === 0) return [];
+    const match = fts5MatchExpression(terms);
+    const pathFilter = query.filters?.pathGlob ? globToRegExp(query.filters.pathGlob) : undefined;
+    const where = filterSql(query.filters);
+    const hits: SearchHit[] = [];
+    // With a path glob (checked here, not in SQL) read further pages until enough hits pass it.
+    const page = pathFilter ? Math.max(limit * 5, 200) : limit;
+    for (let offset = 0; hits.length < limit; offset += page) {
+      const { rows } = await sql<HitRow>`
+        select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text,
+               -bm25(chunks_fts, ${sql.lit(BM25_WEIGHTS[0])}, ${sql.lit(BM25_WEIGHTS[1])}, ${sql.lit(BM25_WEIGHTS[2])}, ${sql.lit(BM25_WEIGHTS[3])}) as score
+        from chunks_fts f
+        join chunks c on c.id = f.rowid
+        join documents d on d.id = c.document_id
+        where chunks_fts match ${match} ${where}
+        order by score desc, c.id
+        limit ${page} offset ${offset}`.execute(this.db);
+      for (const row of rows) {
+        if (pathFilter && !pathFilter.test(row.path)) continue;
+        const snippet = makeSnippet(row.text, row.start_line, terms);
+        hits.push({
+          sourceId: row.source_id,
+          path: row.path,
+          startLine: row.start_line,
+          endLine: row.end_line,
+          symbol: row.symbol_path,
+          kind: row.kind,
+          language: row.language,
+          score: Math.round(row.score * 10000) / 10000,
+          snippet: snippet.text,
+          snippetLine: snippet.line,
+          highlights: snippet.highlights,
+        });
+        if (hits.length >= limit) break;
+      }
+      if (rows.length < page) break;
+    }
+    return hits;
+  }
+
+  async grep(query: GrepQuery): Promise<GrepResult> {
+    const limit = Math.max(1, Math.min(query.limit ?? 100, 10_000));
+    const regex = new RegExp(query.pattern, query.ignoreCase ? "gi" : "g");
+    const literals = requiredLiterals(query.pattern);
+    const pathFilter = query.filters?.pathGlob ? globToRegExp(query.filters.pathGlob) : undefined;
+    const where = filterSql(query.filters);
+    const hits: GrepHit[] = [];
+    const seen = new Set<string>();
+    let candidates = 0;
+    const page = 500;
+    let lastId = 0;
+    for (;;) {
+      const { rows } = literals
+        ? await sql<HitRow>`
+            select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text, 0 as score
+            from chunks_trigram t
+            join chunks c on c.id = t.rowid
+            join documents d on d.id = c.document_id
+            where chunks_trigram match ${trigramMatchExpression(literals)} and c.id > ${lastId} ${where}
+            order by c.id limit ${page}`.execute(this.db)
+        : await sql<HitRow>`
+            select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text, 0 as score
+            from chunks c
+            join documents d on d.id = c.document_id
+            where c.id > ${lastId} ${where}
+            order by c.id limit ${page}`.execute(this.db);
+      for (const row of rows) {
+        lastId = row.id;
+        if (pathFilter && !pathFilter.test(row.path)) continue;
+        candidates++;
+        const lines = row.text.split("\n");
+        for (let i = 0; i < lines.length; i++) {
+          const line = lines[i]!;
+          regex.lastIndex = 0;
+          const matches: Array<[number, number]> = [];
+          for (let m = regex.exec(line); m; m = regex.exec(line)) {
+            matches.push([m.index, m.index + m[0].length]);
+            if (m[0].length === 0) regex.lastIndex++;
+          }
+          if (matches.length === 0) continue;
+          const lineNo = row.start_line + i;
+          // Line windows overlap: report each line of a file once.
+          const key = `${row.source_id}\u0000${row.path}\u0000${lineNo}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          hits.push({
+            sourceId: row.source_id,
+            path: row.path,
+            line: lineNo,
+            text: line,
+            symbol: row.symbol_path,
+            matches,
+          });
+          if (hits.length >= limit) break;
+        }
+        if (hits.length >= limit) break;
+      }
+      if (hits.length >= limit || rows.length < page) break;
+    }
+    hits.sort((a, b) => (a.path === b.path ? a.line - b.line : a.path < b.path ? -1 : 1));
+    return {
+      hits,
+      plan: literals ? { kind: "trigram", literals } : { kind: "scan" },
+      candidates,
+    };
+  }
+
+  async symbols(query: SymbolQuery): Promise<SymbolHit[]> {
+    const limit = Math.max(1, Math.min(query.limit ?? 50, 1000));
+    const name = query.name.toLowerCase();
+    const nameCondition =
+      query.match === "prefix"
+        ? sql`s.name_lower >= ${name} and s.name_lower < ${`${name}\u{10ffff}`}`
+        : sql`s.name_lower = ${name}`;
+    const kinds = query.kinds?.length ? sql`and s.kind in (${sql.join(query.kinds)})` : sql``;
+    const sources = query.sourceIds?.length ? sql`and d.source_id in (${sql.join(query.sourceIds)})` : sql``;
+    const { rows } = await sql<{
+      source_id: string;
+      file: string;
+      language: Language;
+      name: string;
+      kind: SymbolKind;
+      symbol_path: string;
+      start_line: number;
+      end_line: number;
+      container: string | null;
+    }>`
+      select d.source_id, d.path as file, d.language, s.name, s.kind, s.symbol_path, s.start_line, s.end_line, s.container
+      from symbols s join documents d on d.id = s.document_id
+      where ${nameCondition} ${kinds} ${sources}
+      order by case when s.name = ${query.name} then 0 else 1 end, length(s.name), d.path, s.start_line
+      limit ${limit}`.execute(this.db);
+    return rows.map((r) => ({
+      sourceId: r.source_id,
+      file: r.file,
+      language: r.language,
+      name: r.name,
+      kind: r.kind,
+      path: r.symbol_path,
+      startLine: r.start_line,
+      endLine: r.end_line,
+      container: r.container,
+    }));
+  }
+
+  async stats(sourceId?: string): Promise<IndexStats> {
+    const docWhere = sourceId === undefined ? sql`` : sql`where d.source_id = ${sourceId}`;
+    const skipWhere = sourceId === undefined ? sql`` : sql`where source_id = ${sourceId}`;
+    const totals = await sql<{ documents: number; bytes: number | null; chunks: number | null }>`
+      select count(*) as documents, sum(d.bytes) as bytes, sum(d.chunk_count) as chunks from documents d ${docWhere}`.execute(
+      this.db,
+    );
+    const symbolCount = await sql<{ n: number }>`
+      select count(*) as n from symbols s join documents d on d.id = s.document_id ${docWhere}`.execute(
+      this.db,
+    );
+    const skipped = await sql<{ reason: SkipReason; n: number }>`
+      select reason, count(*) as n from skipped_files ${skipWhere} group by reason order by reason`.execute(
+      this.db,
+    );
+    const redactions = await sql<{ rule: string; n: number }>`
+      select r.rule, sum(r.count) as n from redactions r join documents d on d.id = r.document_id ${docWhere}
+      group by r.rule order by r.rule`.execute(this.db);
+    const sources =
+      sourceId === undefined
+        ? (await sql<{ n: number }>`select count(*) as n from sources`.execute(this.db)).rows[0]!.n
+        : 1;
+    const t = totals.rows[0]!;
+    return {
+      sources,
+      documents: t.documents,
+      chunks: t.chunks ?? 0,
+      symbols: symbolCount.rows[0]!.n,
+      bytes: t.bytes ?? 0,
+      skipped: Object.fromEntries(skipped.rows.map((r) => [r.reason, r.n])),
+      redactions: Object.fromEntries(redactions.rows.map((r) => [r.rule, r.n])),
+    };
+  }
+}
+
+/** Removes a document, its chunks' FTS entries, and (by cascade) its chunks, symbols and redactions. */
+async function deleteDocument(db: Db, documentId: number): Promise<void> {
+  await sql`delete from chunks_fts where rowid in (select id from chunks where document_id = ${documentId})`.execute(
+    db,
+  );
+  await sql`delete from chunks_trigram where rowid in (select id from chunks where document_id = ${documentId})`.execute(
+    db,
+  );
+  await sql`delete from documents where id = ${documentId}`.execute(db);
+}
+
+/** SQL conditions (each starting with `and`) for the filters SQL can check: sources, languages, kinds. */
+function filterSql(filters: SearchFilters | undefined): RawBuilder<unknown> {
+  const parts: RawBuilder<unknown>[] = [];
+  if (filters?.sourceIds?.length) parts.push(sql`and d.source_id in (${sql.join(filters.sourceIds)})`);
+  if (filters?.languages?.length) parts.push(sql`and c.language in (${sql.join(filters.languages)})`);
+  if (filters?.kinds?.length) parts.push(sql`and c.kind in (${sql.join(filters.kinds)})`);
+  return parts.length === 0 ? sql`` : sql.join(parts, sql` `);
+}

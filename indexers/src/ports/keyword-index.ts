@@ -1,0 +1,170 @@
+import type { SkipReason } from "../classify.js";
+import type { Chunk, ChunkKind, Document, Language, SymbolDef, SymbolKind } from "../document.js";
+
+/**
+ * The keyword index port (ADR 0004): chunks, symbols and their word (BM25)
+ * and substring (trigram) indexes, kept in the indexer's own relational
+ * store so a document's rows and index entries change in one transaction.
+ * Adapters: `keyword/sqlite.ts` (FTS5); PostgreSQL (tsvector + pg_trgm) is
+ * the next adapter to write against this same interface.
+ *
+ * Documents are keyed by `(sourceId, path)`; `path` is relative to the
+ * source's root, so every result's `path` is too.
+ */
+
+/** A source known to the index: a local directory, a repository, a drive. */
+export interface SourceInfo {
+  id: string;
+  /** Where it came from: an absolute directory for local sources, a URL or name otherwise. */
+  root: string;
+}
+
+/** What the index remembers of a stored file, to decide cheaply whether it changed. */
+export interface StoredFileState {
+  path: string;
+  /** `indexed` for a document with chunks, `skipped` for a file recorded as not indexed. */
+  state: "indexed" | "skipped";
+  contentHash: string | null;
+  bytes: number;
+  mtimeMs: number | null;
+  reason: SkipReason | null;
+}
+
+export interface UpsertInput {
+  document: Document;
+  chunks: Chunk[];
+  symbols: SymbolDef[];
+  /** Secrets replaced in this document, per rule id. */
+  redactions: Record<string, number>;
+  /** Size of the content as received, in bytes. */
+  bytes: number;
+  /** Modification time of the file, when there is one (local ingest uses it to skip reading unchanged files). */
+  mtimeMs?: number;
+}
+
+export interface SkippedInput {
+  sourceId: string;
+  path: string;
+  reason: SkipReason;
+  detail?: string;
+  bytes: number;
+  mtimeMs?: number;
+}
+
+export type UpsertOutcome = "indexed" | "unchanged";
+
+export interface SearchFilters {
+  /** Only these sources. */
+  sourceIds?: string[];
+  /** A glob over the relative path (`src/**`, `*.py`; see `safety/glob.ts`). */
+  pathGlob?: string;
+  languages?: Language[];
+  kinds?: ChunkKind[];
+}
+
+export interface KeywordQuery {
+  query: string;
+  limit?: number;
+  filters?: SearchFilters;
+}
+
+export interface SearchHit {
+  sourceId: string;
+  path: string;
+  startLine: number;
+  endLine: number;
+  /** The chunk's symbol path (`class Router > method handle`), empty for top-level code. */
+  symbol: string;
+  kind: ChunkKind;
+  language: Language;
+  /** Higher is better (BM25 with column weights, sign flipped). */
+  score: number;
+  /** A few lines of the chunk around the best match. */
+  snippet: string;
+  /** First line number of the snippet. */
+  snippetLine: number;
+  /** `[start, end)` UTF-16 offsets of matched terms inside `snippet`. */
+  highlights: Array<[number, number]>;
+}
+
+export interface GrepQuery {
+  /** A JavaScript regular expression source. */
+  pattern: string;
+  ignoreCase?: boolean;
+  limit?: number;
+  filters?: SearchFilters;
+}
+
+export interface GrepHit {
+  sourceId: string;
+  path: string;
+  line: number;
+  text: string;
+  symbol: string;
+  /** `[start, end)` UTF-16 offsets of the matches inside `text`. */
+  matches: Array<[number, number]>;
+}
+
+export interface GrepResult {
+  hits: GrepHit[];
+  /** How candidates were chosen: trigram prefilter on literals, or a scan of every chunk. */
+  plan: { kind: "trigram"; literals: string[][] } | { kind: "scan" };
+  /** Chunks the regex was run on. */
+  candidates: number;
+}
+
+export interface SymbolQuery {
+  name: string;
+  /** `exact` (case-insensitive, the default) or `prefix`. */
+  match?: "exact" | "prefix";
+  kinds?: SymbolKind[];
+  sourceIds?: string[];
+  limit?: number;
+}
+
+export interface SymbolHit extends SymbolDef {
+  sourceId: string;
+  /** The file defining it (relative path); `path` stays the symbol path, as in `SymbolDef`. */
+  file: string;
+  language: Language;
+}
+
+export interface IndexStats {
+  sources: number;
+  documents: number;
+  chunks: number;
+  symbols: number;
+  /** Bytes of indexed content as received. */
+  bytes: number;
+  skipped: Partial<Record<SkipReason, number>>;
+  redactions: Record<string, number>;
+}
+
+export interface KeywordIndex {
+  upsertSource(source: SourceInfo): Promise<void>;
+  sources(): Promise<SourceInfo[]>;
+  /** Every file the index holds for a source (indexed or skipped), for incremental ingest. */
+  fileStates(sourceId: string): Promise<Map<string, StoredFileState>>;
+  /**
+   * Stores a document's chunks and symbols, replacing its previous ones in
+   * one transaction. Same content hash as stored: nothing is rewritten
+   * (`unchanged`; the stored modification time is refreshed).
+   */
+  upsert(input: UpsertInput): Promise<UpsertOutcome>;
+  /** Records a file that is not indexed (and removes any document stored at its path). */
+  recordSkipped(input: SkippedInput): Promise<void>;
+  /** Refreshes the modification time of an unchanged file. */
+  touch(sourceId: string, path: string, mtimeMs: number): Promise<void>;
+  /**
+   * Runs `fn` with an index whose writes all commit together (one
+   * transaction): much faster for many small documents, and still all or
+   * nothing. Reads inside `fn` see its writes.
+   */
+  batch<T>(fn: (index: KeywordIndex) => Promise<T>): Promise<T>;
+  /** Removes a file from every table; true when something was removed. */
+  delete(sourceId: string, path: string): Promise<boolean>;
+  search(query: KeywordQuery): Promise<SearchHit[]>;
+  grep(query: GrepQuery): Promise<GrepResult>;
+  symbols(query: SymbolQuery): Promise<SymbolHit[]>;
+  stats(sourceId?: string): Promise<IndexStats>;
+}
