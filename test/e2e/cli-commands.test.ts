@@ -28,7 +28,9 @@ describe("conhub targets", () => {
     expect(targets.map((t) => t.name)).toEqual([...targetNames]);
     const auth = targets.find((t) => t.name === "auth-service")!;
     expect(auth.port).toBe(3010);
-    expect(auth.capabilities.summary).toContain("not built yet");
+    expect(auth.capabilities.summary.length).toBeGreaterThan(20);
+    const billing = targets.find((t) => t.name === "billing-service")!;
+    expect(billing.capabilities.summary).toContain("not built yet");
     const text = await run(["targets"], {});
     expect(text.stdout).toContain("auth-service");
     expect(text.stdout).toContain("/api/auth/*");
@@ -47,6 +49,19 @@ describe("conhub config", () => {
     for (const v of ["GATEWAY_PORT", "DATABASE_URL", "HTTP_REQUEST_TIMEOUT_MS"]) expect(stderr).toContain(v);
   });
 
+  it("--check requires a shared JWT_SECRET once the auth service stores keys in PostgreSQL", async () => {
+    const { code, stderr } = await run(["config", "--check"], {
+      DATABASE_URL: "postgres://conhub@127.0.0.1:5432/conhub",
+    });
+    expect(code).toBe(2);
+    expect(stderr).toContain("JWT_SECRET: is required when DATABASE_URL is set");
+    const ok = await run(["config", "--check"], {
+      DATABASE_URL: "postgres://conhub@127.0.0.1:5432/conhub",
+      JWT_SECRET: "a-shared-secret-0123456789abcdef",
+    });
+    expect(ok.code).toBe(0);
+  });
+
   it("--check passes on the defaults", async () => {
     const { code, stdout } = await run(["config", "--check"], {});
     expect(code).toBe(0);
@@ -59,7 +74,7 @@ describe("conhub migrate", () => {
     const dataDir = tempDir();
     const { code, stdout, stderr } = await run(["migrate"], { CONHUB_DATA_DIR: dataDir });
     expect(code, stderr).toBe(0);
-    expect(stdout).toMatch(/auth-service\s+sqlite\s+3 newly applied/);
+    expect(stdout).toMatch(/auth-service\s+sqlite\s+4 newly applied/);
     expect(stdout).toContain("data-service");
   });
 });
@@ -90,6 +105,7 @@ describe("conhub doctor", () => {
         ...env,
         CONHUB_DATA_DIR: tempDir(),
         DATABASE_URL: `postgres://conhub:secret-pw@127.0.0.1:${deadPort}/conhub`,
+        JWT_SECRET: "doctor-test-secret-0123456789abcdef",
         REDIS_URL: `redis://127.0.0.1:${deadPort}`,
       });
       expect(code).toBe(1);

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   cleanEnv,
+  type FreshDatabase,
   freePorts,
+  freshDatabase,
   PrivateRedis,
   type RunningConhub,
   spawnConhub,
@@ -26,8 +28,10 @@ describe("readiness with external stores", () => {
   let redis: PrivateRedis;
   let proc: RunningConhub;
   let base: string;
+  let database: FreshDatabase | undefined;
 
   beforeAll(async () => {
+    database = process.env.DATABASE_URL ? await freshDatabase(process.env.DATABASE_URL) : undefined;
     const [redisPort, authPort] = await freePorts(2);
     redis = new PrivateRedis(redisPort!);
     await redis.start();
@@ -38,7 +42,8 @@ describe("readiness with external stores", () => {
         CONHUB_DATA_DIR: tempDir(),
         AUTH_SERVICE_PORT: String(authPort),
         REDIS_URL: redis.url,
-        DATABASE_URL: process.env.DATABASE_URL,
+        DATABASE_URL: database?.url,
+        JWT_SECRET: "readiness-test-secret-0123456789abcdef",
       }),
     );
     await waitForUrl(`${base}/health`, 30_000, proc);
@@ -47,6 +52,7 @@ describe("readiness with external stores", () => {
   afterAll(async () => {
     if (proc) await stopConhub(proc, "SIGKILL");
     await redis?.stop();
+    await database?.drop();
   });
 
   const ready = async () => {

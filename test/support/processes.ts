@@ -3,6 +3,7 @@
  * `conhub`, waiting for URLs, and a private redis-server a test may stop.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -159,4 +160,30 @@ function portAnswers(port: number): Promise<boolean> {
     socket.once("error", () => resolve(false));
     socket.connect(port, "127.0.0.1");
   });
+}
+
+export interface FreshDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A new, empty PostgreSQL database on the server of `adminUrl`, for one test file. */
+export async function freshDatabase(adminUrl: string): Promise<FreshDatabase> {
+  const { default: pg } = await import("pg");
+  const name = `conhub_e2e_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
 }

@@ -1,7 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { type TargetName, targetCatalog, targetNames } from "@conhub/config";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { portIsFree } from "../../cli/src/preflight.js";
 import { launchChromium } from "../support/browser.js";
@@ -9,6 +7,7 @@ import { findNginx, LocalNginx } from "../support/nginx.js";
 import {
   cleanEnv,
   freePorts,
+  freshDatabase,
   type RunningConhub,
   spawnConhub,
   stopConhub,
@@ -24,23 +23,16 @@ interface StorageEnv {
 
 /** PostgreSQL and Redis when CI provides them (a fresh database, a Redis db of our own), embedded otherwise. */
 async function storageEnv(): Promise<StorageEnv> {
-  const env: Record<string, string | undefined> = { CONHUB_DATA_DIR: tempDir("conhub-topology-") };
-  let cleanup = async () => undefined;
+  const env: Record<string, string | undefined> = {
+    CONHUB_DATA_DIR: tempDir("conhub-topology-"),
+    // Shared by every auth-service process (required with DATABASE_URL).
+    JWT_SECRET: "topology-test-secret-0123456789abcdef0123",
+  };
+  let cleanup = async (): Promise<void> => undefined;
   if (process.env.DATABASE_URL) {
-    const name = `conhub_topology_${randomBytes(4).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = `/${name}`;
-    env.DATABASE_URL = url.toString();
-    cleanup = async () => {
-      const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    };
+    const database = await freshDatabase(process.env.DATABASE_URL);
+    env.DATABASE_URL = database.url;
+    cleanup = () => database.drop();
   }
   if (process.env.REDIS_URL) {
     const url = new URL(process.env.REDIS_URL);

@@ -13,6 +13,20 @@ const positiveInt = (def: number, max: number) =>
     .max(max, `must be at most ${max}`)
     .default(def);
 
+const httpUrl = (v: string) => /^https?:\/\/[^/]+/.test(v) && URL.canParse(v);
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => v || undefined);
+const optionalUrl = optionalText.refine(
+  (v) => v === undefined || httpUrl(v),
+  "must be an http:// or https:// URL",
+);
+/** Base URLs (trailing slashes are dropped where they are used). */
+const urlWithDefault = (def: string) =>
+  z.string().trim().default(def).refine(httpUrl, "must be an http:// or https:// URL");
+
 /** The auth service's own environment variables. */
 export const authConfigShape = {
   JWT_SECRET: variable(z.string().optional(), {
@@ -67,6 +81,70 @@ export const authConfigShape = {
   ),
   MAIL_FROM: variable(z.string().trim().min(3).default("ConHub <no-reply@localhost>"), {
     description: "Sender of ConHub's mails.",
+  }),
+  OAUTH_OIDC_ISSUER: variable(optionalUrl, {
+    description:
+      "Issuer URL of a generic OpenID Connect provider for sign-in (discovered at `<issuer>/.well-known/openid-configuration`). Enabled with OAUTH_OIDC_CLIENT_ID and OAUTH_OIDC_CLIENT_SECRET.",
+    example: "https://id.example.com",
+  }),
+  OAUTH_OIDC_CLIENT_ID: variable(optionalText, { description: "Client id at the generic OIDC provider." }),
+  OAUTH_OIDC_CLIENT_SECRET: variable(optionalText, {
+    description: "Client secret at the generic OIDC provider.",
+    secret: true,
+  }),
+  OAUTH_OIDC_NAME: variable(z.string().trim().min(1).max(60).default("Single sign-on"), {
+    description: "Name shown for the generic OIDC provider.",
+  }),
+  GITHUB_CLIENT_ID: variable(optionalText, {
+    description:
+      "GitHub OAuth app client id (sign-in and connections; callback `<AUTH_PUBLIC_URL>/api/auth/oauth/github/callback`).",
+  }),
+  GITHUB_CLIENT_SECRET: variable(optionalText, {
+    description: "GitHub OAuth app client secret.",
+    secret: true,
+  }),
+  GITHUB_BASE_URL: variable(urlWithDefault("https://github.com"), {
+    description: "GitHub web base URL (GitHub Enterprise: your server).",
+  }),
+  GITHUB_API_URL: variable(urlWithDefault("https://api.github.com"), {
+    description: "GitHub REST API base URL (GitHub Enterprise: `https://<host>/api/v3`).",
+  }),
+  GOOGLE_CLIENT_ID: variable(optionalText, {
+    description:
+      "Google OAuth client id (OIDC; callback `<AUTH_PUBLIC_URL>/api/auth/oauth/google/callback`).",
+  }),
+  GOOGLE_CLIENT_SECRET: variable(optionalText, { description: "Google OAuth client secret.", secret: true }),
+  GITLAB_CLIENT_ID: variable(optionalText, {
+    description: "GitLab application id (OIDC; callback `<AUTH_PUBLIC_URL>/api/auth/oauth/gitlab/callback`).",
+  }),
+  GITLAB_CLIENT_SECRET: variable(optionalText, { description: "GitLab application secret.", secret: true }),
+  GITLAB_URL: variable(urlWithDefault("https://gitlab.com"), {
+    description: "GitLab base URL (self-managed: your server); also its OIDC issuer.",
+  }),
+  MICROSOFT_CLIENT_ID: variable(optionalText, {
+    description:
+      "Microsoft Entra application (client) id (callback `<AUTH_PUBLIC_URL>/api/auth/oauth/microsoft/callback`).",
+  }),
+  MICROSOFT_CLIENT_SECRET: variable(optionalText, {
+    description: "Microsoft Entra client secret.",
+    secret: true,
+  }),
+  MICROSOFT_TENANT: variable(z.string().trim().min(1).default("common"), {
+    description: "Microsoft Entra tenant: `common`, `organizations`, `consumers` or a tenant id.",
+  }),
+  BITBUCKET_CLIENT_ID: variable(optionalText, {
+    description:
+      "Bitbucket OAuth consumer key (callback `<AUTH_PUBLIC_URL>/api/auth/oauth/bitbucket/callback`).",
+  }),
+  BITBUCKET_CLIENT_SECRET: variable(optionalText, {
+    description: "Bitbucket OAuth consumer secret.",
+    secret: true,
+  }),
+  BITBUCKET_BASE_URL: variable(urlWithDefault("https://bitbucket.org"), {
+    description: "Bitbucket web base URL (authorize and token endpoints).",
+  }),
+  BITBUCKET_API_URL: variable(urlWithDefault("https://api.bitbucket.org/2.0"), {
+    description: "Bitbucket REST API base URL.",
   }),
   CONHUB_ADMIN_EMAILS: variable(csv(), {
     description:

@@ -1,5 +1,5 @@
 import { targetCatalog } from "@conhub/config";
-import type { ServiceApp } from "@conhub/middleware";
+import { createAuthVerifier, inProcessFetch, type ServiceApp } from "@conhub/middleware";
 import type { Cache, RateLimiter, RelationalStore } from "@conhub/storage";
 import type { Logger } from "@conhub/utils";
 import type { Kysely } from "kysely";
@@ -15,6 +15,8 @@ import { createSecretBox } from "./crypto/secret-box.js";
 import type { AuthDatabase } from "./db/schema.js";
 import type { AuthDeps } from "./deps.js";
 import { createMailer } from "./mail/mailer.js";
+import { configuredProviders } from "./oauth/providers.js";
+import { oauthRoutes } from "./oauth/routes.js";
 import { organizationRoutes } from "./orgs/routes.js";
 import { sessionRoutes } from "./sessions/routes.js";
 import { createAccessTokens } from "./tokens/access-tokens.js";
@@ -90,6 +92,12 @@ export async function createAuthService(options: AuthServiceOptions): Promise<Au
   options.app.route(prefix, organizationRoutes(deps));
   options.app.route(prefix, apiKeyRoutes(deps));
   options.app.route(prefix, adminRoutes(deps));
+  // The internal connection-token endpoint checks credentials as every other service does.
+  const verifier = createAuthVerifier({
+    fetch: inProcessFetch("auth-service", (request) => options.app.fetch(request)),
+    cache: deps.cache,
+  });
+  options.app.route(prefix, oauthRoutes(deps, { providers: configuredProviders(config), verifier }));
 
   return {
     deps,

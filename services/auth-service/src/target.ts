@@ -8,22 +8,36 @@ export { minimumSecretLength };
 /**
  * The auth-service target: accounts, sessions, access tokens (EdDSA JWTs with
  * a JWKS), organizations, invitations, API keys, audit events and the mail
- * outbox, under `/api/auth`. OAuth login and provider connections come next.
+ * outbox, OAuth sign-in with account linking, and provider connections
+ * (sealed provider tokens the data service reads), under `/api/auth`.
  */
 export const authServiceTarget = defineTarget({
   name: "auth-service",
   configShape: authConfigShape,
   validateConfig(config) {
-    if (config.NODE_ENV !== "production") return [];
     if (!config.JWT_SECRET) {
-      return [
-        {
-          variable: "JWT_SECRET",
-          message: "is required in production (generate one with: openssl rand -hex 32)",
-        },
-      ];
+      if (config.NODE_ENV === "production") {
+        return [
+          {
+            variable: "JWT_SECRET",
+            message: "is required in production (generate one with: openssl rand -hex 32)",
+          },
+        ];
+      }
+      if (config.DATABASE_URL) {
+        // The signing key and sealed provider tokens then live in PostgreSQL, shared by every
+        // auth-service process: a per-data-dir random secret would lock the others out.
+        return [
+          {
+            variable: "JWT_SECRET",
+            message:
+              "is required when DATABASE_URL is set: keys and provider tokens stored in PostgreSQL are sealed with it, and every auth-service process must use the same one (generate one with: openssl rand -hex 32)",
+          },
+        ];
+      }
+      return [];
     }
-    if (config.JWT_SECRET.length < minimumSecretLength) {
+    if (config.NODE_ENV === "production" && config.JWT_SECRET.length < minimumSecretLength) {
       return [
         {
           variable: "JWT_SECRET",
@@ -35,7 +49,7 @@ export const authServiceTarget = defineTarget({
   },
   capabilities: {
     summary:
-      "Accounts (register, login, email verification, password reset), sessions with rotating refresh tokens, EdDSA access tokens with a JWKS, organizations with roles and invitations, API keys with scopes, POST /api/auth/verify, audit events and a mail outbox. OAuth login and provider connections are not built yet.",
+      "Accounts (register, login, email verification, password reset), sessions with rotating refresh tokens, EdDSA access tokens with a JWKS, organizations with roles and invitations, API keys with scopes, POST /api/auth/verify, audit events, a mail outbox, OAuth sign-in and account linking (GitHub, Google, GitLab, Microsoft, Bitbucket, any OIDC provider; code + PKCE + state) and provider connections whose tokens are sealed at rest and refreshed for the data service.",
     available: [
       "POST /api/auth/register, /login, /refresh, /logout",
       "GET/PATCH /api/auth/me, POST /api/auth/me/password",
@@ -46,12 +60,12 @@ export const authServiceTarget = defineTarget({
       "GET/POST/DELETE /api/auth/api-keys",
       "organizations, members, roles, invitations, switch and audit under /api/auth/orgs",
       "GET /api/auth/admin/outbox (platform admins)",
+      "GET /api/auth/oauth/providers, GET /api/auth/oauth/:provider[?link=1&redirect=/path], GET /api/auth/oauth/:provider/callback",
+      "GET /api/auth/oauth/identities, DELETE /api/auth/oauth/identities/:id",
+      "GET /api/auth/connections; GET /api/auth/internal/connections/:id/token (API key or JWT with sources:read, same organization)",
       "GET /health, /ready, /info, /metrics",
     ],
-    planned: [
-      "OAuth login (GitHub, Google, GitLab, Microsoft, Bitbucket, OIDC)",
-      "provider connections (encrypted tokens) for the data service",
-    ],
+    planned: [],
     issue: 3,
   },
   uses: ["relational", "cache", "rateLimiter"],

@@ -23,6 +23,9 @@ export const auditEventTypes = [
   "invitation.created",
   "invitation.accepted",
   "invitation.revoked",
+  "identity.linked",
+  "identity.removed",
+  "connection.added",
 ] as const;
 export type AuditEventType = (typeof auditEventTypes)[number];
 
