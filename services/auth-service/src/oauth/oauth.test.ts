@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AuthHarness,
+  latestMail,
   reachableAuthAdapters,
   signIn,
   signUp,
   startAuth,
   strongPassword,
+  tokenIn,
 } from "../testing/harness.js";
 import { followToCallback, type OidcTestServer, startOidcServer } from "./oidc-test-server.js";
 import { oauthDb } from "./schema.js";
@@ -339,6 +341,31 @@ describe.each(reachableAuthAdapters())("OAuth against a real OpenID Connect prov
     expect(first.status, await first.clone().text()).toBe(200);
     const firstBody = (await first.json()) as { accessToken: string; refreshed: boolean; provider: string };
     expect(firstBody).toMatchObject({ refreshed: false, provider: "oidc" });
+
+    // A plain member of the same organization cannot take Erin's provider token.
+    const bob = await signUp(h, "bob@example.com");
+    const invite = await h.call("POST", `/api/auth/orgs/${erin.organization.id}/invitations`, {
+      token: erin.accessToken,
+      body: { email: "bob@example.com", role: "member" },
+    });
+    expect(invite.status, await invite.clone().text()).toBe(201);
+    const accepted = await h.call("POST", "/api/auth/orgs/invitations/accept", {
+      token: bob.accessToken,
+      body: { token: tokenIn((await latestMail(h, "bob@example.com", "invitation")).body) },
+    });
+    expect(accepted.status, await accepted.clone().text()).toBe(200);
+    const switched = await h.call("POST", `/api/auth/orgs/${erin.organization.id}/switch`, {
+      token: bob.accessToken,
+    });
+    expect(switched.status, await switched.clone().text()).toBe(200);
+    const bobInErinsOrg = ((await switched.json()) as { accessToken: string }).accessToken;
+    const bobKey = (await (
+      await h.call("POST", "/api/auth/api-keys", {
+        token: bobInErinsOrg,
+        body: { name: "bob", scopes: ["sources:read"] },
+      })
+    ).json()) as { key: string };
+    expect((await h.call("GET", tokenPath, { token: bobKey.key })).status).toBe(404);
 
     // The provider token expires (our clock moves past its expires_in): the endpoint refreshes it.
     h.clock.advance(2 * 3_600_000);

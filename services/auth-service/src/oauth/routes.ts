@@ -183,6 +183,16 @@ export function oauthRoutes(deps: AuthDeps, options: OAuthRouteOptions): Hono<Au
     async (c) => {
       const principal = principalOf(c);
       const { id } = c.req.valid("param");
+      // A provider token is its owner's: only the owner, or an admin of the organization
+      // (e.g. a data-service key an admin created), may use it. Others get 404, like other orgs.
+      const owner = await db
+        .selectFrom("oauth_connections")
+        .select("user_id")
+        .where("id", "=", id)
+        .where("organization_id", "=", principal.organizationId)
+        .executeTakeFirst();
+      const isAdmin = roleRank[principal.role as keyof typeof roleRank] >= roleRank.admin;
+      if (!owner || (owner.user_id !== principal.userId && !isAdmin)) throw errors.notFound("Connection");
       const token = await freshAccessToken(deps, providers, principal.organizationId, id);
       c.header("cache-control", "no-store");
       return c.json({
