@@ -31,7 +31,8 @@ export const Document = z.strictObject({
 });
 export type Document = z.infer<typeof Document>;
 
-export const ChunkKind = z.enum([
+/** Kinds of definitions: every one is both a symbol kind and a chunk kind. */
+const definitionKinds = [
   "function",
   "method",
   "class",
@@ -42,6 +43,10 @@ export const ChunkKind = z.enum([
   "impl",
   "namespace",
   "type",
+] as const;
+
+export const ChunkKind = z.enum([
+  ...definitionKinds,
   /** Top-level code between definitions (imports, constants, statements), or small neighbours merged. */
   "module",
   /** A Markdown section (heading and its text). */
@@ -69,18 +74,7 @@ export const Chunk = z.strictObject({
 });
 export type Chunk = z.infer<typeof Chunk>;
 
-export const SymbolKind = z.enum([
-  "function",
-  "method",
-  "class",
-  "interface",
-  "struct",
-  "enum",
-  "trait",
-  "impl",
-  "namespace",
-  "type",
-]);
+export const SymbolKind = z.enum(definitionKinds);
 export type SymbolKind = z.infer<typeof SymbolKind>;
 
 export const SymbolDef = z.strictObject({

@@ -45,21 +45,9 @@ interface Segment {
   nodes: Node[];
 }
 
-const CHUNK_KINDS: ReadonlySet<SymbolKind> = new Set<SymbolKind>([
-  "function",
-  "method",
-  "class",
-  "interface",
-  "struct",
-  "enum",
-  "trait",
-  "impl",
-  "namespace",
-  "type",
-]);
-
+/** Every definition kind is also a chunk kind (see `document.ts`). */
 function chunkKindOf(kind: SymbolKind): ChunkKind {
-  return CHUNK_KINDS.has(kind) ? (kind as ChunkKind) : "module";
+  return kind;
 }
 
 /** A row range holding only closing tokens (`}`, `};`, `end`, `)`). */
