@@ -289,9 +289,23 @@ export function createRedisQueue(options: RedisQueueOptions): JobQueue {
       const queue = queueOfId(id);
       if (!queue) return undefined;
       return redis.run(async () => {
-        const bull = (await queueFor(queue).getJob(id)) as BullJob | undefined;
+        // The job's hash and its state are two reads: take the state on both sides of the
+        // hash and retry until they agree, so a job failing in between is not reported
+        // as failed with the data (no error yet) of its running try.
+        const q = queueFor(queue);
+        let bull: BullJob | undefined;
+        let rawState = await q.getJobState(id);
+        for (let tries = 0; ; tries++) {
+          bull = (await q.getJob(id)) as BullJob | undefined;
+          const after = await q.getJobState(id);
+          if (after === rawState || tries >= 5) {
+            rawState = after;
+            break;
+          }
+          rawState = after;
+        }
         if (!bull) return undefined;
-        const state = stateOf(await bull.getState());
+        const state = stateOf(rawState);
         const progress = (
           typeof bull.progress === "object" && bull.progress !== null ? bull.progress : {}
         ) as Partial<StoredProgress>;
