@@ -31,14 +31,10 @@ export async function organizationForUser(
   userId: string,
   organizationId: string,
 ): Promise<OrganizationSummary | undefined> {
-  const row = await db
-    .selectFrom("memberships as m")
-    .innerJoin("organizations as o", "o.id", "m.organization_id")
-    .select(["o.id", "o.name", "o.personal", "m.role"])
-    .where("m.user_id", "=", userId)
+  const row = await membershipsOf(db, userId)
     .where("m.organization_id", "=", organizationId)
     .executeTakeFirst();
-  return row && { id: row.id, name: row.name, personal: row.personal === 1, role: row.role };
+  return row && summary(row);
 }
 
 /** The organization a new session starts in: the personal one, else the oldest membership. */
@@ -46,15 +42,29 @@ export async function defaultOrganization(
   db: Kysely<AuthDatabase>,
   userId: string,
 ): Promise<OrganizationSummary | undefined> {
-  const row = await db
-    .selectFrom("memberships as m")
-    .innerJoin("organizations as o", "o.id", "m.organization_id")
-    .select(["o.id", "o.name", "o.personal", "m.role"])
-    .where("m.user_id", "=", userId)
+  const row = await membershipsOf(db, userId)
     .orderBy("o.personal", "desc")
     .orderBy("m.created_at", "asc")
     .executeTakeFirst();
-  return row && { id: row.id, name: row.name, personal: row.personal === 1, role: row.role };
+  return row && summary(row);
+}
+
+/** A user's memberships with their organizations, as sessions need them. */
+function membershipsOf(db: Kysely<AuthDatabase>, userId: string) {
+  return db
+    .selectFrom("memberships as m")
+    .innerJoin("organizations as o", "o.id", "m.organization_id")
+    .select(["o.id", "o.name", "o.personal", "m.role"])
+    .where("m.user_id", "=", userId);
+}
+
+function summary(row: {
+  id: string;
+  name: string;
+  personal: number;
+  role: OrganizationSummary["role"];
+}): OrganizationSummary {
+  return { id: row.id, name: row.name, personal: row.personal === 1, role: row.role };
 }
 
 async function newRefreshToken(db: Kysely<AuthDatabase>, sessionId: string, now: Date, ttlMs: number) {
