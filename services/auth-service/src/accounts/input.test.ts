@@ -114,7 +114,8 @@ describe.each(reachableAuthAdapters())("input validation and no enumeration on $
     }
     // Both pay one argon2id verification (~25–50 ms); without the dummy hash the unknown email would take ~1 ms.
     const [e, m] = [median(existing), median(missing)];
-    expect(m).toBeGreaterThan(e * 0.6);
-    expect(m).toBeLessThan(e * 1.6);
+    // Wide bounds: the machine may be busy; the leak this guards against is a factor of ~30.
+    expect(m).toBeGreaterThan(e * 0.3);
+    expect(m).toBeLessThan(e * 3);
   });
 });

@@ -161,7 +161,8 @@ describe.each(reachableAuthAdapters())("API keys on $name", (adapters) => {
     const revokedAt = Date.now();
     // Within the TTL the cached answer may still be used; after it, never.
     while ((await use()).status === 200) {
-      expect(Date.now() - revokedAt).toBeLessThan(ttlMs + 200);
+      // Slack for a busy machine; a key that kept working would loop until the test times out.
+      expect(Date.now() - revokedAt).toBeLessThan(ttlMs + 2000);
       await new Promise((r) => setTimeout(r, 50));
     }
     expect((await use()).status).toBe(401);
