@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from "kysely";
+import { type Kysely, type Migration, sql } from "kysely";
 
 /**
  * The keyword index's plain tables, the same on SQLite and PostgreSQL. The
@@ -83,7 +83,51 @@ export const keywordTablesMigration: Migration = {
   },
 };
 
+/**
+ * Organizations and vectors: each source belongs to an organization (the
+ * CLI's embedded index uses `local`); each chunk says whether its vector is
+ * in the vector store (`embedded`, with a partial index so the embedding
+ * worker finds the pending ones fast); `vector_tombstones` lists chunk ids
+ * whose vectors must leave the vector store (filled by a trigger when an
+ * embedded chunk is deleted, created by each adapter since triggers are
+ * dialect-specific); `index_meta` holds the embedding model in use and the
+ * chunk id counter (ids are never reused, so a vector can never be
+ * mistaken for a newer chunk's).
+ */
+export const organizationsAndVectorsMigration: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .alterTable("sources")
+      .addColumn("org_id", "text", (c) => c.notNull().defaultTo(LOCAL_ORG_ID))
+      .execute();
+    await db.schema.createIndex("sources_org").on("sources").column("org_id").execute();
+    await db.schema
+      .alterTable("chunks")
+      .addColumn("embedded", "integer", (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .createIndex("chunks_pending_embedding")
+      .on("chunks")
+      .column("id")
+      .where(sql.ref("embedded"), "=", 0)
+      .execute();
+    await db.schema
+      .createTable("vector_tombstones")
+      .addColumn("chunk_id", "bigint", (c) => c.primaryKey())
+      .execute();
+    await db.schema
+      .createTable("index_meta")
+      .addColumn("key", "text", (c) => c.primaryKey())
+      .addColumn("value", "text", (c) => c.notNull())
+      .execute();
+  },
+};
+
+/** The organization of sources indexed by the CLI on its own data dir. */
+export const LOCAL_ORG_ID = "local";
+
 /** The indexer's migrations, applied in name order on SQLite and PostgreSQL alike. */
 export const indexerMigrations: Record<string, Migration> = {
   "0001_keyword_tables": keywordTablesMigration,
+  "0002_organizations_and_vectors": organizationsAndVectorsMigration,
 };

@@ -3,12 +3,14 @@ import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { SkipReason } from "../classify.js";
 import type { ChunkKind, Language, SymbolKind } from "../document.js";
 import type {
+  EmbeddingProgress,
   GrepHit,
   GrepQuery,
   GrepResult,
   IndexStats,
   KeywordIndex,
   KeywordQuery,
+  PendingChunk,
   SearchFilters,
   SearchHit,
   SkippedInput,
@@ -21,6 +23,7 @@ import type {
 } from "../ports/keyword-index.js";
 import { globToRegExp } from "../safety/glob.js";
 import { ftsText } from "../tokenize.js";
+import { LOCAL_ORG_ID } from "./migrations.js";
 import {
   fts5MatchExpression,
   makeSnippet,
@@ -71,6 +74,7 @@ export async function openSqliteKeywordIndex(store: RelationalStore): Promise<Ke
   }
   const db = store.db as Db;
   await ensureSqliteKeywordTables(db);
+  await ensureSqliteVectorTombstoneTrigger(db);
   return new SqliteKeywordIndex(db);
 }
 
@@ -89,7 +93,7 @@ function batches<T>(items: readonly T[], size = INSERT_BATCH): T[][] {
   return out;
 }
 
-interface HitRow {
+export interface HitRow {
   id: number;
   source_id: string;
   path: string;
@@ -120,13 +124,33 @@ class SqliteKeywordIndex implements KeywordIndex {
 
   async upsertSource(source: SourceInfo): Promise<void> {
     const at = now();
-    await sql`insert into sources (id, root, created_at, updated_at) values (${source.id}, ${source.root}, ${at}, ${at})
-      on conflict (id) do update set root = excluded.root, updated_at = excluded.updated_at`.execute(this.db);
+    const orgId = source.orgId ?? LOCAL_ORG_ID;
+    await sql`insert into sources (id, root, org_id, created_at, updated_at) values (${source.id}, ${source.root}, ${orgId}, ${at}, ${at})
+      on conflict (id) do update set root = excluded.root, org_id = excluded.org_id, updated_at = excluded.updated_at`.execute(
+      this.db,
+    );
   }
 
-  async sources(): Promise<SourceInfo[]> {
-    const { rows } = await sql<SourceInfo>`select id, root from sources order by id`.execute(this.db);
+  async sources(orgId?: string): Promise<Required<SourceInfo>[]> {
+    const where = orgId === undefined ? sql`` : sql`where org_id = ${orgId}`;
+    const { rows } = await sql<Required<SourceInfo>>`
+      select id, root, org_id as "orgId" from sources ${where} order by id`.execute(this.db);
     return rows;
+  }
+
+  async deleteSource(sourceId: string): Promise<boolean> {
+    return this.write(async (trx) => {
+      await sql`delete from chunks_fts where rowid in (select c.id from chunks c join documents d on d.id = c.document_id where d.source_id = ${sourceId})`.execute(
+        trx,
+      );
+      await sql`delete from chunks_trigram where rowid in (select c.id from chunks c join documents d on d.id = c.document_id where d.source_id = ${sourceId})`.execute(
+        trx,
+      );
+      await sql`delete from documents where source_id = ${sourceId}`.execute(trx);
+      await sql`delete from skipped_files where source_id = ${sourceId}`.execute(trx);
+      const removed = await sql`delete from sources where id = ${sourceId}`.execute(trx);
+      return Number(removed.numAffectedRows ?? 0) > 0;
+    });
   }
 
   async fileStates(sourceId: string): Promise<Map<string, StoredFileState>> {
@@ -184,8 +208,7 @@ class SqliteKeywordIndex implements KeywordIndex {
                 ${input.bytes}, ${mtime}, ${chunks.length}, ${now()})
         returning id`.execute(trx);
       const documentId = inserted.rows[0]!.id;
-      const max = await sql<{ max: number | null }>`select max(id) as max from chunks`.execute(trx);
-      const firstId = (max.rows[0]?.max ?? 0) + 1;
+      const firstId = await reserveChunkIds(trx, chunks.length);
       const { name, dir } = splitPath(document.path);
       const nameTerms = ftsText(name.replace(/\.[^.]*$/, (ext) => ` ${ext.slice(1)}`));
       const dirTerms = ftsText(dir);
@@ -279,20 +302,7 @@ class SqliteKeywordIndex implements KeywordIndex {
         limit ${page} offset ${offset}`.execute(this.db);
       for (const row of rows) {
         if (pathFilter && !pathFilter.test(row.path)) continue;
-        const snippet = makeSnippet(row.text, row.start_line, terms);
-        hits.push({
-          sourceId: row.source_id,
-          path: row.path,
-          startLine: row.start_line,
-          endLine: row.end_line,
-          symbol: row.symbol_path,
-          kind: row.kind,
-          language: row.language,
-          score: Math.round(row.score * 10000) / 10000,
-          snippet: snippet.text,
-          snippetLine: snippet.line,
-          highlights: snippet.highlights,
-        });
+        hits.push(hitFromRow(row, terms));
         if (hits.length >= limit) break;
       }
       if (rows.length < page) break;
@@ -375,7 +385,11 @@ class SqliteKeywordIndex implements KeywordIndex {
         ? sql`s.name_lower >= ${name} and s.name_lower < ${`${name}\u{10ffff}`}`
         : sql`s.name_lower = ${name}`;
     const kinds = query.kinds?.length ? sql`and s.kind in (${sql.join(query.kinds)})` : sql``;
-    const sources = query.sourceIds?.length ? sql`and d.source_id in (${sql.join(query.sourceIds)})` : sql``;
+    const sources = !query.sourceIds
+      ? sql``
+      : query.sourceIds.length > 0
+        ? sql`and d.source_id in (${sql.join(query.sourceIds)})`
+        : sql`and 0 = 1`;
     const { rows } = await sql<{
       source_id: string;
       file: string;
@@ -438,6 +452,146 @@ class SqliteKeywordIndex implements KeywordIndex {
       redactions: Object.fromEntries(redactions.rows.map((r) => [r.rule, r.n])),
     };
   }
+
+  async embeddingModel(): Promise<string | undefined> {
+    const { rows } = await sql<{
+      value: string;
+    }>`select value from index_meta where key = 'embedding_model'`.execute(this.db);
+    return rows[0]?.value;
+  }
+
+  async setEmbeddingModel(model: string): Promise<void> {
+    await this.write(async (trx) => {
+      const { rows } = await sql<{
+        value: string;
+      }>`select value from index_meta where key = 'embedding_model'`.execute(trx);
+      if (rows[0]?.value === model) return;
+      await sql`update chunks set embedded = 0 where embedded = 1`.execute(trx);
+      await sql`delete from vector_tombstones`.execute(trx);
+      await sql`insert into index_meta (key, value) values ('embedding_model', ${model})
+        on conflict (key) do update set value = excluded.value`.execute(trx);
+    });
+  }
+
+  async pendingEmbeddings(limit: number, afterChunkId = 0): Promise<PendingChunk[]> {
+    const { rows } = await sql<PendingChunk>`
+      select c.id as "chunkId", d.source_id as "sourceId", d.path, c.symbol_path as symbol, c.language, c.text
+      from chunks c join documents d on d.id = c.document_id
+      where c.embedded = 0 and c.id > ${afterChunkId}
+      order by c.id limit ${limit}`.execute(this.db);
+    return rows;
+  }
+
+  async markEmbedded(chunkIds: readonly number[]): Promise<void> {
+    await this.write(async (trx) => {
+      for (const batch of batches(chunkIds)) {
+        await sql`update chunks set embedded = 1 where id in (${sql.join(batch)})`.execute(trx);
+        const found = await sql<{
+          id: number;
+        }>`select id from chunks where id in (${sql.join(batch)})`.execute(trx);
+        const present = new Set(found.rows.map((r) => Number(r.id)));
+        const gone = batch.filter((id) => !present.has(id));
+        if (gone.length > 0) {
+          await sql`insert into vector_tombstones (chunk_id) values ${sql.join(gone.map((id) => sql`(${id})`))}
+            on conflict (chunk_id) do nothing`.execute(trx);
+        }
+      }
+    });
+  }
+
+  async vectorTombstones(limit: number): Promise<number[]> {
+    const { rows } = await sql<{ chunk_id: number }>`
+      select chunk_id from vector_tombstones order by chunk_id limit ${limit}`.execute(this.db);
+    return rows.map((r) => Number(r.chunk_id));
+  }
+
+  async clearVectorTombstones(chunkIds: readonly number[]): Promise<void> {
+    await this.write(async (trx) => {
+      for (const batch of batches(chunkIds)) {
+        await sql`delete from vector_tombstones where chunk_id in (${sql.join(batch)})`.execute(trx);
+      }
+    });
+  }
+
+  async embeddingProgress(sourceIds?: readonly string[]): Promise<EmbeddingProgress> {
+    const where = filterSql(sourceIds ? { sourceIds: [...sourceIds] } : undefined);
+    const { rows } = await sql<{ chunks: number; embedded: number | null }>`
+      select count(*) as chunks, sum(c.embedded) as embedded
+      from chunks c join documents d on d.id = c.document_id where 1 = 1 ${where}`.execute(this.db);
+    return { chunks: Number(rows[0]!.chunks), embedded: Number(rows[0]!.embedded ?? 0) };
+  }
+
+  async chunksById(
+    chunkIds: readonly number[],
+    filters?: SearchFilters,
+    terms: readonly string[] = [],
+  ): Promise<SearchHit[]> {
+    if (chunkIds.length === 0) return [];
+    const pathFilter = filters?.pathGlob ? globToRegExp(filters.pathGlob) : undefined;
+    const where = filterSql(filters);
+    const byId = new Map<number, HitRow>();
+    for (const batch of batches(chunkIds)) {
+      const { rows } = await sql<HitRow>`
+        select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text, 0 as score
+        from chunks c join documents d on d.id = c.document_id
+        where c.id in (${sql.join(batch)}) ${where}`.execute(this.db);
+      for (const row of rows) {
+        if (pathFilter && !pathFilter.test(row.path)) continue;
+        byId.set(Number(row.id), row);
+      }
+    }
+    const hits: SearchHit[] = [];
+    for (const id of chunkIds) {
+      const row = byId.get(id);
+      if (row) hits.push(hitFromRow(row, terms));
+    }
+    return hits;
+  }
+}
+
+/** A search hit from a chunk row, with a snippet around the terms. */
+export function hitFromRow(row: HitRow, terms: readonly string[]): SearchHit {
+  const snippet = makeSnippet(row.text, row.start_line, terms);
+  return {
+    chunkId: Number(row.id),
+    sourceId: row.source_id,
+    path: row.path,
+    startLine: row.start_line,
+    endLine: row.end_line,
+    symbol: row.symbol_path,
+    kind: row.kind,
+    language: row.language,
+    score: Math.round(row.score * 10000) / 10000,
+    snippet: snippet.text,
+    snippetLine: snippet.line,
+    highlights: snippet.highlights,
+  };
+}
+
+/**
+ * The trigger that turns the deletion of an embedded chunk (directly or by
+ * cascade from its document) into a vector tombstone, in the same
+ * transaction; idempotent.
+ */
+export async function ensureSqliteVectorTombstoneTrigger(db: Db): Promise<void> {
+  await sql`create trigger if not exists chunks_vector_tombstone after delete on chunks when old.embedded = 1
+    begin insert or ignore into vector_tombstones (chunk_id) values (old.id); end`.execute(db);
+}
+
+/**
+ * Reserves `count` chunk ids and returns the first. Ids come from a counter
+ * in `index_meta` that only grows (never `max(id) + 1`), so an id is never
+ * given to a second chunk and a vector keyed by it cannot be mistaken for
+ * another chunk's.
+ */
+async function reserveChunkIds(db: Db, count: number): Promise<number> {
+  const { rows } = await sql<{ next: number }>`
+    select max(coalesce((select cast(value as integer) from index_meta where key = 'next_chunk_id'), 1),
+               coalesce((select max(id) from chunks), 0) + 1) as next`.execute(db);
+  const first = rows[0]!.next;
+  await sql`insert into index_meta (key, value) values ('next_chunk_id', ${String(first + count)})
+    on conflict (key) do update set value = excluded.value`.execute(db);
+  return first;
 }
 
 /** Removes a document, its chunks' FTS entries, and (by cascade) its chunks, symbols and redactions. */
@@ -454,7 +608,13 @@ async function deleteDocument(db: Db, documentId: number): Promise<void> {
 /** SQL conditions (each starting with `and`) for the filters SQL can check: sources, languages, kinds. */
 function filterSql(filters: SearchFilters | undefined): RawBuilder<unknown> {
   const parts: RawBuilder<unknown>[] = [];
-  if (filters?.sourceIds?.length) parts.push(sql`and d.source_id in (${sql.join(filters.sourceIds)})`);
+  if (filters?.sourceIds) {
+    parts.push(
+      filters.sourceIds.length > 0
+        ? sql`and d.source_id in (${sql.join(filters.sourceIds)})`
+        : sql`and 0 = 1`,
+    );
+  }
   if (filters?.languages?.length) parts.push(sql`and c.language in (${sql.join(filters.languages)})`);
   if (filters?.kinds?.length) parts.push(sql`and c.kind in (${sql.join(filters.kinds)})`);
   return parts.length === 0 ? sql`` : sql.join(parts, sql` `);

@@ -17,6 +17,8 @@ export interface SourceInfo {
   id: string;
   /** Where it came from: an absolute directory for local sources, a URL or name otherwise. */
   root: string;
+  /** The organization that owns it; `local` (LOCAL_ORG_ID) when unset, as for the CLI's own index. */
+  orgId?: string;
 }
 
 /** What the index remembers of a stored file, to decide cheaply whether it changed. */
@@ -54,7 +56,7 @@ export interface SkippedInput {
 export type UpsertOutcome = "indexed" | "unchanged";
 
 export interface SearchFilters {
-  /** Only these sources. */
+  /** Only these sources (an empty list matches nothing: callers scope by organization with it). */
   sourceIds?: string[];
   /** A glob over the relative path (`src/**`, `*.py`; see `safety/glob.ts`). */
   pathGlob?: string;
@@ -69,6 +71,8 @@ export interface KeywordQuery {
 }
 
 export interface SearchHit {
+  /** The chunk's row id (vectors are keyed by it). */
+  chunkId: number;
   sourceId: string;
   path: string;
   startLine: number;
@@ -77,7 +81,7 @@ export interface SearchHit {
   symbol: string;
   kind: ChunkKind;
   language: Language;
-  /** Higher is better (BM25 with column weights, sign flipped). */
+  /** Higher is better (BM25 with column weights, sign flipped; cosine similarity for vector hits). */
   score: number;
   /** A few lines of the chunk around the best match. */
   snippet: string;
@@ -140,9 +144,28 @@ export interface IndexStats {
   redactions: Record<string, number>;
 }
 
+/** A chunk whose vector is not in the vector store yet. */
+export interface PendingChunk {
+  chunkId: number;
+  sourceId: string;
+  path: string;
+  symbol: string;
+  language: Language;
+  text: string;
+}
+
+export interface EmbeddingProgress {
+  /** Chunks whose vectors are in the vector store. */
+  embedded: number;
+  chunks: number;
+}
+
 export interface KeywordIndex {
   upsertSource(source: SourceInfo): Promise<void>;
-  sources(): Promise<SourceInfo[]>;
+  /** Every source, or an organization's. */
+  sources(orgId?: string): Promise<Required<SourceInfo>[]>;
+  /** Removes a source and everything indexed from it; true when it existed. */
+  deleteSource(sourceId: string): Promise<boolean>;
   /** Every file the index holds for a source (indexed or skipped), for incremental ingest. */
   fileStates(sourceId: string): Promise<Map<string, StoredFileState>>;
   /**
@@ -167,4 +190,36 @@ export interface KeywordIndex {
   grep(query: GrepQuery): Promise<GrepResult>;
   symbols(query: SymbolQuery): Promise<SymbolHit[]>;
   stats(sourceId?: string): Promise<IndexStats>;
+
+  // Vectors. The chunk rows stay the truth; the vector store follows them.
+
+  /** The embedding model whose vectors the store holds (`index_meta`), if any. */
+  embeddingModel(): Promise<string | undefined>;
+  /**
+   * Records the model in use. A different model than stored marks every
+   * chunk pending again and drops the tombstones (the store was reset).
+   */
+  setEmbeddingModel(model: string): Promise<void>;
+  /** Chunks without a vector, lowest id first. */
+  pendingEmbeddings(limit: number, afterChunkId?: number): Promise<PendingChunk[]>;
+  /**
+   * Marks chunks embedded once their vectors are durable in the store. Ids
+   * whose chunks were deleted meanwhile become tombstones, so their vectors
+   * are removed too.
+   */
+  markEmbedded(chunkIds: readonly number[]): Promise<void>;
+  /** Chunk ids whose vectors must be removed from the vector store. */
+  vectorTombstones(limit: number): Promise<number[]>;
+  clearVectorTombstones(chunkIds: readonly number[]): Promise<void>;
+  embeddingProgress(sourceIds?: readonly string[]): Promise<EmbeddingProgress>;
+  /**
+   * The chunks with these ids that pass the filters, as hits (score 0,
+   * snippet around `terms` when given, else the chunk's first lines), in
+   * the order of `chunkIds`; unknown ids are left out.
+   */
+  chunksById(
+    chunkIds: readonly number[],
+    filters?: SearchFilters,
+    terms?: readonly string[],
+  ): Promise<SearchHit[]>;
 }
