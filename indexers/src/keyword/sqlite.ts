@@ -3,6 +3,8 @@ import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { SkipReason } from "../classify.js";
 import type { ChunkKind, Language, SymbolKind } from "../document.js";
 import type {
+  DocumentListQuery,
+  DocumentSummary,
   EmbeddingProgress,
   GrepHit,
   GrepQuery,
@@ -15,6 +17,7 @@ import type {
   SearchHit,
   SkippedInput,
   SourceInfo,
+  StoredDocument,
   StoredFileState,
   SymbolHit,
   SymbolQuery,
@@ -280,6 +283,45 @@ class SqliteKeywordIndex implements KeywordIndex {
     });
   }
 
+  async document(sourceId: string, path: string): Promise<StoredDocument | undefined> {
+    const { rows } = await sql<{
+      id: number;
+      language: Language;
+      media_type: string;
+      content_hash: string;
+      bytes: number;
+      indexed_at: string;
+    }>`select id, language, media_type, content_hash, bytes, indexed_at from documents
+       where source_id = ${sourceId} and path = ${path}`.execute(this.db);
+    const doc = rows[0];
+    if (!doc) return undefined;
+    const chunks = await sql<StoredDocument["chunks"][number]>`
+      select id as "chunkId", ordinal, start_line as "startLine", end_line as "endLine", kind, symbol_path as symbol, text
+      from chunks where document_id = ${doc.id} order by ordinal`.execute(this.db);
+    return {
+      sourceId,
+      path,
+      language: doc.language,
+      mediaType: doc.media_type,
+      contentHash: doc.content_hash,
+      bytes: Number(doc.bytes),
+      indexedAt: doc.indexed_at,
+      chunks: chunks.rows.map((c) => ({ ...c, chunkId: Number(c.chunkId) })),
+    };
+  }
+
+  async documents(sourceId: string, query: DocumentListQuery = {}): Promise<DocumentSummary[]> {
+    const limit = Math.max(1, Math.min(query.limit ?? 100, 1000));
+    const prefix = query.prefix
+      ? sql`and path >= ${query.prefix} and path < ${`${query.prefix}\u{10ffff}`}`
+      : sql``;
+    const after = query.after !== undefined ? sql`and path > ${query.after}` : sql``;
+    const { rows } = await sql<DocumentSummary>`
+      select path, language, bytes, chunk_count as chunks, indexed_at as "indexedAt" from documents
+      where source_id = ${sourceId} ${prefix} ${after} order by path limit ${limit}`.execute(this.db);
+    return rows.map((r) => ({ ...r, bytes: Number(r.bytes), chunks: Number(r.chunks) }));
+  }
+
   async search(query: KeywordQuery): Promise<SearchHit[]> {
     const limit = Math.max(1, Math.min(query.limit ?? 10, 1000));
     const terms = searchTerms(query.query);
@@ -460,12 +502,12 @@ class SqliteKeywordIndex implements KeywordIndex {
     return rows[0]?.value;
   }
 
-  async setEmbeddingModel(model: string): Promise<void> {
+  async setEmbeddingModel(model: string, options: { reset?: boolean } = {}): Promise<void> {
     await this.write(async (trx) => {
       const { rows } = await sql<{
         value: string;
       }>`select value from index_meta where key = 'embedding_model'`.execute(trx);
-      if (rows[0]?.value === model) return;
+      if (rows[0]?.value === model && !options.reset) return;
       await sql`update chunks set embedded = 0 where embedded = 1`.execute(trx);
       await sql`delete from vector_tombstones`.execute(trx);
       await sql`insert into index_meta (key, value) values ('embedding_model', ${model})

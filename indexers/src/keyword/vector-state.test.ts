@@ -86,6 +86,10 @@ describe.each(reachableKeywordIndexes())("vector bookkeeping on $name", (fixture
     await index.setEmbeddingModel("m2");
     expect(await index.embeddingModel()).toBe("m2");
     expect(await index.pendingEmbeddings(10)).toHaveLength(1);
+    await index.markEmbedded((await index.pendingEmbeddings(10)).map((p) => p.chunkId));
+    // Same model, but the vector store came back empty.
+    await index.setEmbeddingModel("m2", { reset: true });
+    expect(await index.pendingEmbeddings(10)).toHaveLength(1);
   });
 
   it("resolves chunk ids to hits in the given order, applying filters, and scopes by organization", async () => {

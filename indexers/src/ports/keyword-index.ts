@@ -160,6 +160,42 @@ export interface EmbeddingProgress {
   chunks: number;
 }
 
+/** A stored document with its chunks, for reading it back (documents API, MCP `read`). */
+export interface StoredDocument {
+  sourceId: string;
+  path: string;
+  language: Language;
+  mediaType: string;
+  contentHash: string;
+  bytes: number;
+  indexedAt: string;
+  chunks: Array<{
+    chunkId: number;
+    ordinal: number;
+    startLine: number;
+    endLine: number;
+    kind: ChunkKind;
+    symbol: string;
+    text: string;
+  }>;
+}
+
+export interface DocumentSummary {
+  path: string;
+  language: Language;
+  bytes: number;
+  chunks: number;
+  indexedAt: string;
+}
+
+export interface DocumentListQuery {
+  /** Only paths starting with this. */
+  prefix?: string;
+  /** Paths after this one (keyset pagination by path). */
+  after?: string;
+  limit?: number;
+}
+
 export interface KeywordIndex {
   upsertSource(source: SourceInfo): Promise<void>;
   /** Every source, or an organization's. */
@@ -186,6 +222,10 @@ export interface KeywordIndex {
   batch<T>(fn: (index: KeywordIndex) => Promise<T>): Promise<T>;
   /** Removes a file from every table; true when something was removed. */
   delete(sourceId: string, path: string): Promise<boolean>;
+  /** A document with its chunks in order, or undefined. */
+  document(sourceId: string, path: string): Promise<StoredDocument | undefined>;
+  /** A source's documents by path (keyset-paginated). */
+  documents(sourceId: string, query?: DocumentListQuery): Promise<DocumentSummary[]>;
   search(query: KeywordQuery): Promise<SearchHit[]>;
   grep(query: GrepQuery): Promise<GrepResult>;
   symbols(query: SymbolQuery): Promise<SymbolHit[]>;
@@ -196,10 +236,11 @@ export interface KeywordIndex {
   /** The embedding model whose vectors the store holds (`index_meta`), if any. */
   embeddingModel(): Promise<string | undefined>;
   /**
-   * Records the model in use. A different model than stored marks every
-   * chunk pending again and drops the tombstones (the store was reset).
+   * Records the model in use. A different model than stored, or `reset`
+   * (the vector store came back empty), marks every chunk pending again and
+   * drops the tombstones.
    */
-  setEmbeddingModel(model: string): Promise<void>;
+  setEmbeddingModel(model: string, options?: { reset?: boolean }): Promise<void>;
   /** Chunks without a vector, lowest id first. */
   pendingEmbeddings(limit: number, afterChunkId?: number): Promise<PendingChunk[]>;
   /**
