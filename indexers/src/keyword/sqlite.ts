@@ -34,6 +34,7 @@ import {
   searchTerms,
   trigramMatchExpression,
 } from "./query.js";
+import { compileGrepPattern, InvalidPatternError } from "./regex.js";
 
 /**
  * The keyword index on SQLite: the plain tables of `migrations.ts` plus two
@@ -354,7 +355,9 @@ class SqliteKeywordIndex implements KeywordIndex {
 
   async grep(query: GrepQuery): Promise<GrepResult> {
     const limit = Math.max(1, Math.min(query.limit ?? 100, 10_000));
-    const regex = new RegExp(query.pattern, query.ignoreCase ? "gi" : "g");
+    const compiled = compileGrepPattern(query.pattern, query.ignoreCase);
+    if (!compiled.ok) throw new InvalidPatternError(compiled.reason);
+    const matcher = compiled.matcher;
     const literals = requiredLiterals(query.pattern);
     const pathFilter = query.filters?.pathGlob ? globToRegExp(query.filters.pathGlob) : undefined;
     const where = filterSql(query.filters);
@@ -382,15 +385,11 @@ class SqliteKeywordIndex implements KeywordIndex {
         lastId = row.id;
         if (pathFilter && !pathFilter.test(row.path)) continue;
         candidates++;
+        if (!matcher.test(row.text)) continue;
         const lines = row.text.split("\n");
         for (let i = 0; i < lines.length; i++) {
           const line = lines[i]!;
-          regex.lastIndex = 0;
-          const matches: Array<[number, number]> = [];
-          for (let m = regex.exec(line); m; m = regex.exec(line)) {
-            matches.push([m.index, m.index + m[0].length]);
-            if (m[0].length === 0) regex.lastIndex++;
-          }
+          const matches = matcher.matches(line);
           if (matches.length === 0) continue;
           const lineNo = row.start_line + i;
           // Line windows overlap: report each line of a file once.
