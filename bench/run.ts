@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<void>> = {
   "keyword-index": async () => (await import("./keyword-index.js")).runKeywordIndexBench(),
   auth: async () => (await import("./auth.js")).runAuthBench(),
   "fs-mcp": async () => (await import("./fs-mcp.js")).runFsMcpBench(),
+  retrieval: async () => (await import("./retrieval.js")).runRetrievalBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
