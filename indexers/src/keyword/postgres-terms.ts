@@ -1,0 +1,64 @@
+import { createHash } from "node:crypto";
+import { ftsText } from "../tokenize.js";
+import { porterStem } from "./porter.js";
+import { forEachUnicode61Token } from "./unicode61.js";
+
+/**
+ * What the PostgreSQL keyword index stores per chunk for BM25: the same
+ * four columns as SQLite's `chunks_fts` (file name, directory, symbol path,
+ * body, each through `ftsText`), tokenized as FTS5's `porter unicode61`
+ * does (`unicode61.ts`, `porter.ts`), reduced to what FTS5's bm25() reads:
+ * the chunk's token count over all columns, and per term the sum of the
+ * column weights of its occurrences.
+ */
+
+/** Column weights given to bm25() by the SQLite adapter: name, dir, symbol, body (path and file-name boosting). */
+export const BM25_WEIGHTS = [8, 2, 4, 1] as const;
+
+/** The file-name and directory columns of a path (SQLite: `keyword/sqlite.ts` upsert), through `ftsText`. */
+export function pathColumns(path: string): { name: string; dir: string } {
+  const slash = path.lastIndexOf("/");
+  const name = slash === -1 ? path : path.slice(slash + 1);
+  const dir = slash === -1 ? "" : path.slice(0, slash);
+  return { name: ftsText(name.replace(/\.[^.]*$/, (ext) => ` ${ext.slice(1)}`)), dir: ftsText(dir) };
+}
+
+/** Token count and weighted term frequencies of one chunk (or one column). */
+export interface TermStats {
+  length: number;
+  terms: Map<string, number>;
+}
+
+/** Adds the tokens of `text`, each weighing `weight`, to `stats`. */
+export function addColumn(stats: TermStats, text: string, weight: number): void {
+  forEachUnicode61Token(text, (token) => {
+    stats.length++;
+    if (token === null) return;
+    const term = porterStem(token);
+    stats.terms.set(term, (stats.terms.get(term) ?? 0) + weight);
+  });
+}
+
+/** Tokens of a column that is the same for every chunk of a document (name, dir), computed once. */
+export function columnStats(text: string, weight: number): TermStats {
+  const stats: TermStats = { length: 0, terms: new Map() };
+  addColumn(stats, text, weight);
+  return stats;
+}
+
+/** One chunk's stats: the document's name and dir columns plus its own symbol and body. */
+export function chunkStats(name: TermStats, dir: TermStats, symbolPath: string, text: string): TermStats {
+  const stats: TermStats = { length: name.length + dir.length, terms: new Map(name.terms) };
+  for (const [term, weight] of dir.terms) stats.terms.set(term, (stats.terms.get(term) ?? 0) + weight);
+  addColumn(stats, ftsText(symbolPath), BM25_WEIGHTS[2]);
+  addColumn(stats, ftsText(text), BM25_WEIGHTS[3]);
+  return stats;
+}
+
+/** Terms longer than this are stored by digest: a B-tree entry must stay well under PostgreSQL's ~2.7 kB bound. */
+const MAX_KEY_LENGTH = 200;
+
+/** The key a term is stored under in `keyword_postings` (queries look terms up the same way). */
+export function postingKey(term: string): string {
+  return term.length <= MAX_KEY_LENGTH ? term : `#${createHash("sha256").update(term).digest("base64url")}`;
+}
