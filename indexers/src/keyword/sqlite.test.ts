@@ -1,208 +1,33 @@
-import { mkdtemp, rm, unlink, utimes, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ingestLocalDirectory, localSourceId } from "../ingest/local.js";
-import { type EmbeddedKeywordIndex, openEmbeddedKeywordIndex } from "./embedded.js";
-import { writeFixtureTree } from "./fixture-tree.test-support.js";
+import { describe, expect, it } from "vitest";
+import { ingestLocalDirectory } from "../ingest/local.js";
+import { indexProblems, tableCounts } from "./adapters.test-support.js";
+import { openEmbeddedKeywordIndex } from "./embedded.js";
+import { FIXTURE_FILES, writeFixtureTree } from "./fixture-tree.test-support.js";
 
-async function counts(opened: EmbeddedKeywordIndex) {
-  const one = async (table: string) =>
-    (await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(opened.store.db))
-      .rows[0]!.n;
-  return {
-    documents: await one("documents"),
-    chunks: await one("chunks"),
-    symbols: await one("symbols"),
-    fts: await one("chunks_fts"),
-    trigram: await one("chunks_trigram"),
-    redactions: await one("redactions"),
-  };
-}
-
-describe("SQLite keyword index over a local tree", () => {
-  let root: string;
-  let dataDir: string;
-  let opened: EmbeddedKeywordIndex;
-
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), "conhub-kw-tree-"));
-    dataDir = await mkdtemp(join(tmpdir(), "conhub-kw-data-"));
-    await writeFixtureTree(root);
-    opened = await openEmbeddedKeywordIndex(dataDir);
-    const summary = await ingestLocalDirectory(opened.index, root);
-    // Six sources plus the .gitignore itself (text).
-    expect(summary.indexed).toBe(7);
-    expect(summary.skipped).toEqual({ excluded: 1, lockfile: 1 });
-    expect(summary.redactions).toEqual({ "aws-access-key-id": 1 });
-  });
-
-  afterAll(async () => {
-    await opened?.close();
-    await rm(root, { recursive: true, force: true });
-    await rm(dataDir, { recursive: true, force: true });
-  });
-
-  it("finds a function by a camelCase sub-word and by its whole name", async () => {
-    const bySubword = await opened.index.search({ query: "kebab", limit: 3 });
-    expect(bySubword[0]).toMatchObject({
-      path: "src/util/strings.ts",
-      symbol: "function toKebabCase",
-      startLine: 1,
-    });
-    expect(bySubword[0]!.snippet).toContain("toKebabCase");
-    expect(bySubword[0]!.highlights.length).toBeGreaterThan(0);
-    const byName = await opened.index.search({ query: "parse_http_response", limit: 3 });
-    expect(byName[0]).toMatchObject({ path: "src/http/client.ts", symbol: "function parseHttpResponse" });
-  });
-
-  it("finds the right method by a natural phrase", async () => {
-    const hits = await opened.index.search({ query: "how do we handle an incoming request", limit: 3 });
-    expect(hits[0]!.path).toBe("src/http/router.ts");
-    expect(hits[0]!.symbol).toContain("handleRequest");
-    const python = await opened.index.search({ query: "refresh the access token", limit: 3 });
-    expect(python[0]).toMatchObject({ path: "src/auth/tokens.py" });
-    expect(python[0]!.symbol).toContain("refresh_access_token");
-  });
-
-  it("boosts file names and paths", async () => {
-    // "tokens" appears in the body of tokens.py and in no other file name; "router" names one file.
-    const byName = await opened.index.search({ query: "router", limit: 5 });
-    expect(byName[0]!.path).toBe("src/http/router.ts");
-    const byDir = await opened.index.search({ query: "http", limit: 10 });
-    expect(new Set(byDir.slice(0, 2).map((h) => h.path.split("/").slice(0, 2).join("/")))).toEqual(
-      new Set(["src/http"]),
-    );
-  });
-
-  it("filters by language, path glob, kind and source", async () => {
-    const py = await opened.index.search({ query: "account", filters: { languages: ["python"] } });
-    expect(py.length).toBeGreaterThan(0);
-    expect(py.every((h) => h.language === "python")).toBe(true);
-    const docs = await opened.index.search({ query: "account limit", filters: { pathGlob: "docs/**" } });
-    expect(docs.map((h) => h.path)).toEqual(["docs/guide.md"]);
-    expect(docs[0]!.snippet).toContain("limit");
-    const sections = await opened.index.search({ query: "deployment", filters: { kinds: ["section"] } });
-    expect(sections[0]!.kind).toBe("section");
-    const other = await opened.index.search({ query: "router", filters: { sourceIds: ["local:nope"] } });
-    expect(other).toEqual([]);
-    const mine = await opened.index.search({
-      query: "router",
-      filters: { sourceIds: [localSourceId(root)] },
-    });
-    expect(mine.length).toBeGreaterThan(0);
-  });
-
-  it("greps with a regex through the trigram prefilter, and scans when no literal is long enough", async () => {
-    const result = await opened.index.grep({ pattern: String.raw`def \w+_token\(` });
-    expect(result.plan).toEqual({ kind: "trigram", literals: [["def ", "_token("]] });
-    expect(result.hits).toEqual([
-      expect.objectContaining({
-        path: "src/auth/tokens.py",
-        line: 11,
-        text: "    def refresh_access_token(self, account_id):",
-        matches: [[4, 29]],
-      }),
-    ]);
-    const alternatives = await opened.index.grep({ pattern: "handleRequest|retryDelayMs" });
-    expect(alternatives.plan.kind).toBe("trigram");
-    expect(alternatives.hits.map((h) => `${h.path}:${h.line}`)).toEqual([
-      "src/http/client.ts:13",
-      "src/http/router.ts:17",
-    ]);
-    const scan = await opened.index.grep({ pattern: String.raw`\b\d{3}\b`, filters: { pathGlob: "*.md" } });
-    expect(scan.plan).toEqual({ kind: "scan" });
-    expect(scan.hits.map((h) => h.line)).toEqual([8]);
-    const insensitive = await opened.index.grep({ pattern: "TOKENSTORE", ignoreCase: true });
-    expect(insensitive.hits.map((h) => h.path)).toEqual(["src/auth/tokens.py"]);
-    const redacted = await opened.index.grep({ pattern: "AKIA" });
-    expect(redacted.hits).toEqual([]);
-  });
-
-  it("looks up symbols exactly and by prefix", async () => {
-    const router = await opened.index.symbols({ name: "router" });
-    expect(router).toEqual([
-      expect.objectContaining({ name: "Router", kind: "class", file: "src/http/router.ts", startLine: 9 }),
-    ]);
-    const prefix = await opened.index.symbols({ name: "refresh", match: "prefix" });
-    expect(prefix.map((s) => [s.name, s.container])).toEqual([["refresh_access_token", "TokenStore"]]);
-  });
-
-  it("reports stats", async () => {
-    const stats = await opened.index.stats();
-    expect(stats).toMatchObject({
-      sources: 1,
-      documents: 7,
-      skipped: { excluded: 1, lockfile: 1 },
-      redactions: { "aws-access-key-id": 1 },
-    });
-    expect(stats.chunks).toBeGreaterThan(6);
-    expect(stats.symbols).toBeGreaterThan(5);
-    const c = await counts(opened);
-    expect(c.fts).toBe(c.chunks);
-    expect(c.trigram).toBe(c.chunks);
-  });
-});
-
-describe("incremental indexing of a local tree", () => {
-  it("skips unchanged files, re-chunks only edited ones, and removes deleted ones everywhere", async () => {
-    const root = await mkdtemp(join(tmpdir(), "conhub-kw-inc-"));
-    const dataDir = await mkdtemp(join(tmpdir(), "conhub-kw-incdata-"));
+/*
+ * SQLite only: the CLI's embedded index of a data dir. What every adapter
+ * must do is in keyword-index.contract.test.ts.
+ */
+describe("embedded keyword index of a data dir", () => {
+  it("keeps both FTS5 tables in step with the chunks through edits and deletions", async () => {
+    const root = await mkdtemp(join(tmpdir(), "conhub-kw-emb-"));
+    const dataDir = await mkdtemp(join(tmpdir(), "conhub-kw-embdata-"));
     const opened = await openEmbeddedKeywordIndex(dataDir);
     try {
       await writeFixtureTree(root);
-      const first = await ingestLocalDirectory(opened.index, root);
-      expect(first.indexed).toBe(7);
-
-      const again = await ingestLocalDirectory(opened.index, root);
-      expect(again).toMatchObject({ indexed: 0, unchanged: 7, deleted: 0, chunks: 0, bytesProcessed: 0 });
-      // Touched but identical: read and hashed, not chunked.
-      const later = new Date(Date.now() + 5000);
-      await utimes(join(root, "src/http/client.ts"), later, later);
-      const touched = await ingestLocalDirectory(opened.index, root);
-      expect(touched).toMatchObject({ indexed: 0, unchanged: 7, chunks: 0 });
-
-      const router = join(root, "src/http/router.ts");
-      const { FIXTURE_FILES } = await import("./fixture-tree.test-support.js");
+      expect((await ingestLocalDirectory(opened.index, root)).indexed).toBe(7);
+      expect(await indexProblems("sqlite", opened.store)).toEqual([]);
       await writeFile(
-        router,
+        join(root, "src/http/router.ts"),
         FIXTURE_FILES["src/http/router.ts"]!.replaceAll("handleRequest", "dispatchIncoming"),
       );
-      const edited = await ingestLocalDirectory(opened.index, root);
-      expect(edited).toMatchObject({ indexed: 1, unchanged: 6, deleted: 0 });
-      expect(await opened.index.grep({ pattern: "handleRequest" })).toMatchObject({ hits: [] });
-      const old = await opened.index.search({ query: "handleRequest" });
-      expect(old.some((h) => h.symbol.includes("handleRequest") || h.snippet.includes("handleRequest"))).toBe(
-        false,
-      );
-      expect(await opened.index.symbols({ name: "handleRequest" })).toEqual([]);
-      expect((await opened.index.search({ query: "dispatch incoming" }))[0]!.path).toBe("src/http/router.ts");
-
-      const before = await counts(opened);
       await unlink(join(root, "src/util/strings.ts"));
-      const deleted = await ingestLocalDirectory(opened.index, root);
-      expect(deleted).toMatchObject({ indexed: 0, deleted: 1, unchanged: 6 });
-      const after = await counts(opened);
-      expect(after.documents).toBe(before.documents - 1);
-      expect(after.chunks).toBeLessThan(before.chunks);
-      expect(after.fts).toBe(after.chunks);
-      expect(after.trigram).toBe(after.chunks);
-      expect(await opened.index.search({ query: "kebab" })).toEqual([]);
-      expect((await opened.index.grep({ pattern: "truncateMiddle" })).hits).toEqual([]);
-      expect(await opened.index.symbols({ name: "toKebabCase" })).toEqual([]);
-      const orphans = await sql<{ n: number }>`
-        select (select count(*) from chunks where document_id not in (select id from documents))
-             + (select count(*) from symbols where document_id not in (select id from documents)) as n`.execute(
-        opened.store.db,
-      );
-      expect(orphans.rows[0]!.n).toBe(0);
-
-      // A file that becomes excluded by .gitignore leaves the index too.
-      await writeFile(join(root, ".gitignore"), "ignored/\n*.log\ndocs/\n");
-      const ignored = await ingestLocalDirectory(opened.index, root);
-      expect(ignored.deleted).toBe(1);
-      expect(await opened.index.search({ query: "deployment" })).toEqual([]);
+      expect(await ingestLocalDirectory(opened.index, root)).toMatchObject({ indexed: 1, deleted: 1 });
+      expect(await indexProblems("sqlite", opened.store)).toEqual([]);
+      expect((await tableCounts(opened.store)).documents).toBe(6);
     } finally {
       await opened.close();
       await rm(root, { recursive: true, force: true });
