@@ -6,7 +6,9 @@ import {
   EmbeddingUnavailableError,
   type EmbedOptions,
 } from "../ports/embeddings.js";
+import { formatDuration } from "./format.js";
 import { type EmbeddingLogger, silentLogger } from "./log.js";
+import { isTimeout, networkCode } from "./net.js";
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, retryAfterMs } from "./retry.js";
 import { anySignal, sleep, waitFor } from "./signals.js";
 import { StatusTracker } from "./status.js";
@@ -321,7 +323,7 @@ class OpenAIEmbeddingProvider implements EmbeddingProvider {
   }
 
   private gaveUp(failure: Failure, attempts: number, elapsedMs: number): EmbeddingUnavailableError {
-    const tries = `${attempts} attempt${attempts === 1 ? "" : "s"} in ${seconds(elapsedMs)}`;
+    const tries = `${attempts} attempt${attempts === 1 ? "" : "s"} in ${formatDuration(elapsedMs)}`;
     switch (failure.kind) {
       case "network":
         return new EmbeddingUnavailableError(
@@ -329,7 +331,7 @@ class OpenAIEmbeddingProvider implements EmbeddingProvider {
         );
       case "timeout":
         return new EmbeddingUnavailableError(
-          `the embeddings endpoint ${this.shownEndpoint} did not answer within ${seconds(this.timeoutMs)} (${tries}): check that the server is running and not overloaded`,
+          `the embeddings endpoint ${this.shownEndpoint} did not answer within ${formatDuration(this.timeoutMs)} (${tries}): check that the server is running and not overloaded`,
         );
       case "http": {
         if (failure.status === 429) {
@@ -397,11 +399,6 @@ class OpenAIEmbeddingProvider implements EmbeddingProvider {
   }
 }
 
-/** `150 ms`, `12 s`. */
-function seconds(ms: number): string {
-  return ms < 1_000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 1_000)} s`;
-}
-
 function positive(value: number | undefined, fallback: number): number {
   return value !== undefined && Number.isFinite(value) && value > 0 ? Math.floor(value) : fallback;
 }
@@ -445,23 +442,6 @@ function errorDetail(text: string): string {
   }
   detail = detail.replace(/\s+/g, " ").trim();
   return detail.length > DETAIL_CHARS ? `${detail.slice(0, DETAIL_CHARS)}…` : detail;
-}
-
-function isTimeout(error: unknown): boolean {
-  return error instanceof Error && error.name === "TimeoutError";
-}
-
-/** `ECONNREFUSED`, `ENOTFOUND`, … from undici's `fetch failed` (its cause, or the cause's first error). */
-function networkCode(error: unknown): string {
-  const cause = error instanceof Error ? error.cause : undefined;
-  for (const candidate of [cause, (cause as { errors?: unknown[] } | undefined)?.errors?.[0], error]) {
-    if (candidate && typeof candidate === "object") {
-      const code = (candidate as { code?: unknown }).code;
-      if (typeof code === "string") return code;
-    }
-  }
-  if (cause instanceof Error && cause.message) return cause.message;
-  return error instanceof Error ? error.message : String(error);
 }
 
 function describe(failure: Failure): string {
