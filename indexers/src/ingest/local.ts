@@ -1,24 +1,34 @@
 import { createHash } from "node:crypto";
-import { lstat, readdir, readFile, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { stat } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
 import type { SkipReason } from "../classify.js";
 import { DEFAULT_CLASSIFY } from "../classify.js";
-import { contentHash } from "../document.js";
-import type { KeywordIndex } from "../ports/keyword-index.js";
-import { type ProcessOptions, processDocument } from "../process.js";
-import { compileExclusions, DEFAULT_EXCLUSIONS, type ExclusionMatcher } from "../safety/exclusions.js";
+import type { KeywordIndex, StoredFileState } from "../ports/keyword-index.js";
+import type { ProcessOptions } from "../process.js";
+import { compileExclusions, DEFAULT_EXCLUSIONS } from "../safety/exclusions.js";
+import { type FileOutcome, type FileTask, runFileTask } from "./file-task.js";
+import { FilePool } from "./pool.js";
+import { type FileEntry, walkTree } from "./walk.js";
 
 /**
  * Indexes a local directory into a keyword index, incrementally:
  *
- * 1. walk the tree (one directory listing at a time; file contents are never
- *    held beyond the file being processed), pruning vendored directories
- *    and what the root `.gitignore` ignores;
+ * 1. walk the tree (`walk.ts`: names and sizes only), pruning vendored
+ *    directories and what `.gitignore` files and `.git/info/exclude` ignore;
  * 2. per file: same size and modification time as stored → unchanged without
  *    reading it; otherwise read it, and same content hash as stored →
  *    unchanged without chunking; otherwise `processDocument` and upsert
- *    (its chunks replaced in one transaction) or record why it is skipped;
+ *    (its chunks replaced) or record why it is skipped;
  * 3. files the index holds for this source but no longer on disk are deleted.
+ *
+ * Reading and processing (step 2) run in worker threads (`pool.ts`) when
+ * there is enough to do; this thread is the only writer and commits in
+ * batches. A bounded window of files is in flight at a time, and results
+ * are written in path order, so memory stays flat whatever the tree's size
+ * and a run is deterministic. Every batch is one transaction: a run that is
+ * killed loses at most its last batch, and the next run picks up from the
+ * files committed before it (their size and time are stored with them).
  */
 
 export interface LocalIngestProgress {
@@ -43,6 +53,13 @@ export interface LocalIngestOptions {
   process?: ProcessOptions;
   /** Extra ignore patterns (gitignore syntax) on top of the root `.gitignore`. */
   ignore?: readonly string[];
+  /**
+   * Worker threads that read and chunk files (default: one per core). 0 runs
+   * everything in this thread; so does a run with less than `WORKER_MIN_BYTES`
+   * to read (starting workers and compiling their grammars would cost more),
+   * or one given compiled exclusions or a redactor, which cannot cross threads.
+   */
+  workers?: number;
 }
 
 export interface LocalIngestSummary {
@@ -74,76 +91,28 @@ export function localSourceId(root: string): string {
 }
 
 /** A batch commits after this many bytes read or this long, whichever comes first. */
-const BATCH_BYTES = 8 * 1024 * 1024;
+const BATCH_BYTES = 16 * 1024 * 1024;
 const BATCH_MS = 1000;
+/** Below this many bytes to read, workers are not worth starting. */
+export const WORKER_MIN_BYTES = 4 * 1024 * 1024;
+/** In flight at once: tasks per worker, and bytes of files (at least one file always). */
+const TASKS_PER_WORKER = 4;
+const MAX_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
 
-interface FileEntry {
-  path: string;
-  size: number;
-  mtimeMs: number;
+/** One file in path order: decided without reading it, or waiting for its read-and-process task. */
+interface Step {
+  file: FileEntry;
+  known: StoredFileState | undefined;
+  /** Present when the file has to be read. */
+  outcome?: Promise<FileOutcome>;
+  /** Otherwise, what to record. */
+  decided?: { kind: "unchanged" } | { kind: "known-skip"; reason: SkipReason } | SkipDecision;
 }
 
-/** Reads the root `.gitignore` (simple patterns) into a matcher; a missing file ignores nothing. */
-async function gitignoreMatcher(root: string, extra: readonly string[]): Promise<ExclusionMatcher> {
-  let patterns: string[] = [];
-  try {
-    patterns = (await readFile(join(root, ".gitignore"), "utf8")).split(/\r?\n/);
-  } catch {
-    // No .gitignore.
-  }
-  const translated = [...patterns, ...extra]
-    .map((p) => p.trim())
-    .filter((p) => p !== "" && !p.startsWith("#"))
-    .map((p) => {
-      const negated = p.startsWith("!");
-      let glob = negated ? p.slice(1) : p;
-      // gitignore: a pattern whose only slash is a trailing one matches at any depth.
-      if (glob.endsWith("/") && !glob.slice(0, -1).includes("/")) glob = `**/${glob}`;
-      return negated ? `!${glob}` : glob;
-    });
-  return compileExclusions(translated);
-}
-
-/** Lists the files under `root` (relative `/` paths, sorted per directory), pruning ignored and vendored directories. */
-async function scan(
-  root: string,
-  ignored: ExclusionMatcher,
-  vendored: ReadonlySet<string>,
-): Promise<FileEntry[]> {
-  const files: FileEntry[] = [];
-  const stack: string[] = [""];
-  while (stack.length > 0) {
-    const dir = stack.pop()!;
-    let entries: import("node:fs").Dirent[];
-    try {
-      entries = await readdir(join(root, dir), { withFileTypes: true });
-    } catch {
-      continue;
-    }
-    entries.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
-    const subdirs: string[] = [];
-    for (const entry of entries) {
-      const path = dir === "" ? entry.name : `${dir}/${entry.name}`;
-      if (entry.isDirectory()) {
-        if (vendored.has(entry.name)) continue;
-        if (ignored.match(path) || ignored.match(`${path}/`)) continue;
-        subdirs.push(path);
-      } else if (entry.isFile()) {
-        if (ignored.match(path)) continue;
-        try {
-          const info = await lstat(join(root, path));
-          files.push({ path, size: info.size, mtimeMs: Math.floor(info.mtimeMs) });
-        } catch {
-          // Vanished between listing and stat.
-        }
-      }
-      // Symbolic links and special files are not followed.
-    }
-    // Reverse-sorted listing + stack = files in sorted order, depth first.
-    stack.push(...subdirs);
-  }
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return files;
+interface SkipDecision {
+  kind: "skip";
+  reason: SkipReason;
+  detail?: string;
 }
 
 export async function ingestLocalDirectory(
@@ -158,11 +127,11 @@ export async function ingestLocalDirectory(
   const sourceId = localSourceId(root);
   await index.upsertSource({ id: sourceId, root });
 
-  const exclusions = options.process?.exclusions ?? compileExclusions(DEFAULT_EXCLUSIONS);
-  const maxBytes = options.process?.classify?.maxBytes ?? DEFAULT_CLASSIFY.maxBytes;
-  const vendoredDirs = new Set(options.process?.classify?.vendoredDirs ?? DEFAULT_CLASSIFY.vendoredDirs);
-  const ignored = await gitignoreMatcher(root, options.ignore ?? []);
-  const files = await scan(root, ignored, vendoredDirs);
+  const processOptions = options.process ?? {};
+  const exclusions = processOptions.exclusions ?? compileExclusions(DEFAULT_EXCLUSIONS);
+  const maxBytes = processOptions.classify?.maxBytes ?? DEFAULT_CLASSIFY.maxBytes;
+  const vendored = new Set(processOptions.classify?.vendoredDirs ?? DEFAULT_CLASSIFY.vendoredDirs);
+  const files = await walkTree(root, { ignore: options.ignore ?? [], vendored });
   const stored = await index.fileStates(sourceId);
 
   const summary: LocalIngestSummary = {
@@ -200,9 +169,45 @@ export async function ingestLocalDirectory(
       etaMs: rate > 0 ? ((bytesTotal - summary.bytes) / rate) * 1000 : undefined,
     });
   };
-  const skip = async (batch: KeywordIndex, file: FileEntry, reason: SkipReason, detail?: string) => {
-    summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1;
+
+  // Decide, without reading, what can be decided: which files are unchanged, excluded or too large.
+  const steps: Step[] = files.map((file) => {
     const known = stored.get(file.path);
+    stored.delete(file.path);
+    const sameStat = !options.full && known && known.bytes === file.size && known.mtimeMs === file.mtimeMs;
+    if (sameStat && known.state === "indexed") return { file, known, decided: { kind: "unchanged" } };
+    if (sameStat && known.state === "skipped" && known.reason) {
+      return { file, known, decided: { kind: "known-skip", reason: known.reason } };
+    }
+    const excludedBy = exclusions.match(file.path);
+    if (excludedBy) return { file, known, decided: { kind: "skip", reason: "excluded", detail: excludedBy } };
+    if (file.size > maxBytes) {
+      return {
+        file,
+        known,
+        decided: { kind: "skip", reason: "oversize", detail: `${file.size} bytes > ${maxBytes}` },
+      };
+    }
+    return { file, known };
+  });
+  // Whatever is left in `stored` is no longer on disk (or is now ignored).
+
+  const toRead = steps.reduce((sum, s) => (s.decided ? sum : sum + s.file.size), 0);
+  const workerCount = Math.max(0, Math.floor(options.workers ?? availableParallelism()));
+  const portable = processOptions.exclusions === undefined && processOptions.redactor === undefined;
+  const pool =
+    workerCount > 0 && portable && toRead >= WORKER_MIN_BYTES
+      ? new FilePool(workerCount, {
+          ...(processOptions.chunking ? { chunking: processOptions.chunking } : {}),
+          ...(processOptions.classify ? { classify: processOptions.classify } : {}),
+        })
+      : undefined;
+  const runTask = (task: FileTask) => (pool ? pool.run(task) : runFileTask(task, processOptions));
+  const maxTasks = pool ? pool.size * TASKS_PER_WORKER : 1;
+
+  const recordSkip = async (batch: KeywordIndex, step: Step, reason: SkipReason, detail?: string) => {
+    summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1;
+    const { file, known } = step;
     if (
       known?.state === "skipped" &&
       known.reason === reason &&
@@ -220,82 +225,107 @@ export async function ingestLocalDirectory(
     });
   };
 
-  /** Indexes one file through `batch`; returns the bytes read. */
-  const ingestOne = async (batch: KeywordIndex, file: FileEntry): Promise<number> => {
+  /** Writes one file's result through `batch`; returns the bytes read. */
+  const apply = async (batch: KeywordIndex, step: Step): Promise<number> => {
     filesDone++;
-    summary.bytes += file.size;
-    const known = stored.get(file.path);
-    stored.delete(file.path);
-    const sameStat = !options.full && known && known.bytes === file.size && known.mtimeMs === file.mtimeMs;
-    if (sameStat && known.state === "indexed") {
-      summary.unchanged++;
+    summary.bytes += step.file.size;
+    const { file, decided } = step;
+    if (decided) {
+      if (decided.kind === "unchanged") summary.unchanged++;
+      else if (decided.kind === "known-skip") {
+        summary.skipped[decided.reason] = (summary.skipped[decided.reason] ?? 0) + 1;
+      } else await recordSkip(batch, step, decided.reason, decided.detail);
       return 0;
     }
-    if (sameStat && known.state === "skipped" && known.reason) {
-      summary.skipped[known.reason] = (summary.skipped[known.reason] ?? 0) + 1;
-      return 0;
-    }
-    const excludedBy = exclusions.match(file.path);
-    if (excludedBy) {
-      await skip(batch, file, "excluded", excludedBy);
-      return 0;
-    }
-    if (file.size > maxBytes) {
-      await skip(batch, file, "oversize", `${file.size} bytes > ${maxBytes}`);
-      return 0;
-    }
-    let content: Buffer;
-    try {
-      content = await readFile(join(root, file.path));
-    } catch {
-      return 0; // Vanished or unreadable: not indexed; a later run deletes it if it is gone.
-    }
-    summary.bytesProcessed += content.byteLength;
-    if (known?.state === "indexed" && known.contentHash === contentHash(content)) {
+    const outcome = await step.outcome!;
+    if (outcome.kind === "unreadable") return 0;
+    summary.bytesProcessed += outcome.bytes;
+    if (outcome.kind === "unchanged") {
       await batch.touch(sourceId, file.path, file.mtimeMs);
       summary.unchanged++;
-      return content.byteLength;
+    } else if (outcome.kind === "skipped") {
+      await recordSkip(batch, step, outcome.reason, outcome.detail);
+    } else {
+      await batch.upsert({
+        document: outcome.document,
+        chunks: outcome.chunks,
+        symbols: outcome.symbols,
+        redactions: outcome.redactions,
+        bytes: outcome.bytes,
+        mtimeMs: file.mtimeMs,
+      });
+      summary.indexed++;
+      summary.chunks += outcome.chunks.length;
+      for (const [rule, n] of Object.entries(outcome.redactions)) {
+        summary.redactions[rule] = (summary.redactions[rule] ?? 0) + n;
+      }
     }
-    const result = await processDocument({ sourceId, path: file.path, content }, options.process ?? {});
-    if (result.skipped || !result.document) {
-      await skip(batch, file, result.skipped ?? "binary", result.skipDetail);
-      return content.byteLength;
-    }
-    await batch.upsert({
-      document: result.document,
-      chunks: result.chunks,
-      symbols: result.symbols,
-      redactions: result.redactions,
-      bytes: content.byteLength,
-      mtimeMs: file.mtimeMs,
-    });
-    summary.indexed++;
-    summary.chunks += result.chunks.length;
-    for (const [rule, n] of Object.entries(result.redactions)) {
-      summary.redactions[rule] = (summary.redactions[rule] ?? 0) + n;
-    }
-    return content.byteLength;
+    return outcome.bytes;
   };
 
   report("index", true);
-  // Files are committed in batches (one transaction each): FTS5 is much faster that way, and a
-  // crash loses at most the current batch, which the next run redoes.
+  // Steps are started ahead (up to `maxTasks` files and `MAX_BYTES_IN_FLIGHT`) and written in order.
   let next = 0;
-  while (next < files.length) {
-    await index.batch(async (batch) => {
-      const batchStarted = performance.now();
-      let batchBytes = 0;
-      while (next < files.length && batchBytes < BATCH_BYTES && performance.now() - batchStarted < BATCH_MS) {
-        batchBytes += await ingestOne(batch, files[next++]!);
-        report("index");
+  let applied = 0;
+  let tasksInFlight = 0;
+  let bytesInFlight = 0;
+  const startAhead = () => {
+    while (next < steps.length) {
+      const step = steps[next]!;
+      if (!step.decided) {
+        if (tasksInFlight >= maxTasks) break;
+        if (tasksInFlight > 0 && bytesInFlight + step.file.size > MAX_BYTES_IN_FLIGHT) break;
+        tasksInFlight++;
+        bytesInFlight += step.file.size;
+        step.outcome = runTask({
+          root,
+          sourceId,
+          path: step.file.path,
+          ...(step.known?.state === "indexed" && step.known.contentHash
+            ? { knownHash: step.known.contentHash }
+            : {}),
+        });
+        // Handled when the step is applied; until then a failure must not count as unhandled.
+        step.outcome.catch(() => undefined);
       }
-    });
+      next++;
+    }
+  };
+  try {
+    while (applied < steps.length) {
+      // Files are committed in batches (one transaction each): FTS5 is much faster that way.
+      await index.batch(async (batch) => {
+        const batchStarted = performance.now();
+        let batchBytes = 0;
+        while (
+          applied < steps.length &&
+          batchBytes < BATCH_BYTES &&
+          performance.now() - batchStarted < BATCH_MS
+        ) {
+          startAhead();
+          const step = steps[applied]!;
+          batchBytes += await apply(batch, step);
+          if (step.outcome) {
+            tasksInFlight--;
+            bytesInFlight -= step.file.size;
+            step.outcome = undefined; // Let the result be collected.
+          }
+          applied++;
+          report("index");
+        }
+      });
+    }
+  } finally {
+    await pool?.close();
   }
 
-  // Whatever is left in `stored` is no longer on disk (or is now ignored).
   report("delete", true);
-  for (const path of stored.keys()) {
-    if (await index.delete(sourceId, path)) summary.deleted++;
+  if (stored.size > 0) {
+    await index.batch(async (batch) => {
+      for (const path of stored.keys()) {
+        if (await batch.delete(sourceId, path)) summary.deleted++;
+      }
+    });
   }
   summary.elapsedMs = performance.now() - started;
   report("done", true);

@@ -1,0 +1,72 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { ChunkingOptions } from "../chunking/options.js";
+import type { ClassifyOptions, SkipReason } from "../classify.js";
+import type { Chunk, Document, SymbolDef } from "../document.js";
+import { contentHash } from "../document.js";
+import { type ProcessOptions, processDocument } from "../process.js";
+
+/**
+ * The part of indexing one file that needs no database: read it, hash it,
+ * and (unless the hash is the stored one) classify, redact and chunk it.
+ * It runs in worker threads (`pool.ts`) or, for small runs, in the calling
+ * thread; either way its input and output are plain data, so they cross a
+ * thread boundary by structured clone.
+ */
+
+export interface FileTask {
+  root: string;
+  sourceId: string;
+  path: string;
+  /** The stored content hash, when the index holds this file: equal means unchanged. */
+  knownHash?: string;
+}
+
+/** Options a worker can receive: plain data only (compiled rules stay in the thread that made them). */
+export interface FileTaskOptions {
+  chunking?: Partial<ChunkingOptions>;
+  classify?: Partial<ClassifyOptions>;
+}
+
+export type FileOutcome =
+  | { kind: "unreadable" }
+  | { kind: "unchanged"; bytes: number }
+  | { kind: "skipped"; bytes: number; reason: SkipReason; detail?: string }
+  | {
+      kind: "indexed";
+      bytes: number;
+      document: Document;
+      chunks: Chunk[];
+      symbols: SymbolDef[];
+      redactions: Record<string, number>;
+    };
+
+export async function runFileTask(task: FileTask, options: ProcessOptions = {}): Promise<FileOutcome> {
+  let content: Buffer;
+  try {
+    content = await readFile(join(task.root, task.path));
+  } catch {
+    return { kind: "unreadable" }; // Vanished or unreadable: a later run deletes it if it is gone.
+  }
+  const bytes = content.byteLength;
+  if (task.knownHash !== undefined && task.knownHash === contentHash(content)) {
+    return { kind: "unchanged", bytes };
+  }
+  const result = await processDocument({ sourceId: task.sourceId, path: task.path, content }, options);
+  if (result.skipped || !result.document) {
+    return {
+      kind: "skipped",
+      bytes,
+      reason: result.skipped ?? "binary",
+      ...(result.skipDetail ? { detail: result.skipDetail } : {}),
+    };
+  }
+  return {
+    kind: "indexed",
+    bytes,
+    document: result.document,
+    chunks: result.chunks,
+    symbols: result.symbols,
+    redactions: result.redactions,
+  };
+}

@@ -1,0 +1,77 @@
+import { Worker } from "node:worker_threads";
+import type { FileOutcome, FileTask, FileTaskOptions } from "./file-task.js";
+
+/**
+ * A fixed set of worker threads running `runFileTask`. Each worker has its
+ * own web-tree-sitter runtime and grammars (loaded on first use), so files
+ * are parsed on every core while the calling thread stays free to write
+ * the index. `run` hands a task to the least busy worker; callers bound
+ * how many tasks they keep in flight (`ingestLocalDirectory` does), which
+ * bounds memory: nothing here queues without limit.
+ */
+
+interface Pending {
+  resolve: (outcome: FileOutcome) => void;
+  reject: (err: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+  pending: Map<number, Pending>;
+}
+
+export class FilePool {
+  private readonly slots: Slot[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  constructor(size: number, options: FileTaskOptions) {
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(new URL("./file-worker.mjs", import.meta.url), {
+        workerData: { options },
+      });
+      const slot: Slot = { worker, busy: 0, pending: new Map() };
+      worker.on("message", (msg: { id?: number; outcome?: FileOutcome; error?: string }) => {
+        if (msg.id === undefined) return;
+        const pending = slot.pending.get(msg.id);
+        if (!pending) return;
+        slot.pending.delete(msg.id);
+        slot.busy--;
+        if (msg.error !== undefined) pending.reject(new Error(`indexing worker failed: ${msg.error}`));
+        else pending.resolve(msg.outcome!);
+      });
+      const fail = (err: Error) => {
+        for (const pending of slot.pending.values()) pending.reject(err);
+        slot.pending.clear();
+        slot.busy = 0;
+      };
+      worker.on("error", (err) => fail(new Error(`indexing worker crashed: ${err.message}`, { cause: err })));
+      worker.on("exit", (code) => {
+        if (!this.closed) fail(new Error(`indexing worker exited (code ${code}) with files in flight`));
+      });
+      this.slots.push(slot);
+    }
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  run(task: FileTask): Promise<FileOutcome> {
+    if (this.closed) return Promise.reject(new Error("the indexing pool is closed"));
+    let slot = this.slots[0]!;
+    for (const s of this.slots) if (s.busy < slot.busy) slot = s;
+    const id = this.nextId++;
+    slot.busy++;
+    return new Promise<FileOutcome>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.postMessage({ id, task });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}
