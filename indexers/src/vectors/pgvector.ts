@@ -190,8 +190,11 @@ export async function openPgvectorStore(
     const where = sourceIds ? sql`where source_id = any(${[...sourceIds]}::text[])` : sql``;
     return db.transaction().execute(async (trx) => {
       if (exact) {
-        // Bitmap scan on source_id and a sort: exact, and fine for the few rows of a rare source.
-        await sql`select set_config('enable_indexscan', 'off', true)`.execute(trx);
+        // No HNSW: a bitmap scan on source_id (or a sequential one) and a sort. Exact, and cheap
+        // for the few rows of a rare source. Scans a server config may have turned off are allowed.
+        await sql`select set_config('enable_indexscan', 'off', true), set_config('enable_bitmapscan', 'on', true), set_config('enable_seqscan', 'on', true)`.execute(
+          trx,
+        );
       } else {
         const ef = Math.min(1000, Math.max(efSearch, limit));
         await sql`select set_config('hnsw.ef_search', ${String(ef)}, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`.execute(
