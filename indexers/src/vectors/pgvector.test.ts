@@ -36,6 +36,7 @@ describe("pgvector store", () => {
     // small one it would rather read the source's rows. Force the large-table
     // plan: no b-tree on source_id, and sequential scans priced out.
     const spec = await postgres!.backend();
+    if (spec.kind !== "postgres") throw new Error("expected a PostgreSQL backend");
     const admin = closeAfterTest(await openRelationalFromSpec(spec));
     const database = sql.id(new URL(spec.url).pathname.slice(1));
     await sql`alter database ${database} set enable_seqscan = off`.execute(admin.db);
