@@ -531,16 +531,18 @@ function restoreSuffix(encoding: Encoding, maxTokens: number, suffix: readonly n
 /** Mean of each sequence's token vectors where the attention mask is 1 (padding excluded). */
 export function meanPool(hidden: TensorLike, mask: TensorLike): Float32Array[] {
   const [batch = 0, seq = 0, dim = 0] = hidden.dims;
-  const data = hidden.data;
+  // Typed arrays read directly: this loop touches every number the model returns.
+  const data = hidden.data instanceof Float32Array ? hidden.data : Float32Array.from(hidden.data, Number);
   const out: Float32Array[] = [];
+  const sum = new Float64Array(dim);
   for (let b = 0; b < batch; b++) {
-    const sum = new Float64Array(dim);
+    sum.fill(0);
     let count = 0;
     for (let s = 0; s < seq; s++) {
       if (Number(mask.data[b * seq + s]) === 0) continue;
       count++;
       const offset = (b * seq + s) * dim;
-      for (let d = 0; d < dim; d++) sum[d]! += Number(data[offset + d]);
+      for (let d = 0; d < dim; d++) sum[d]! += data[offset + d]!;
     }
     out.push(Float32Array.from(sum, (v) => (count > 0 ? v / count : 0)));
   }
