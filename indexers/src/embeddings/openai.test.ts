@@ -191,6 +191,33 @@ describe("OpenAI-compatible embeddings", () => {
     expect(await withSlash.info()).toEqual(info);
   });
 
+  it("shares one dimension probe between concurrent info() calls", async () => {
+    const { api, provider } = await setup();
+    const [a, b] = await Promise.all([provider.info(), provider.info()]);
+    expect(a).toEqual(b);
+    expect(api.requests).toHaveLength(1);
+  });
+
+  it("sends credentials written in the URL as Basic auth, and keeps them out of the id and messages", async () => {
+    const { api, baseUrl } = await setup();
+    const withCredentials = baseUrl.replace("http://", "http://user:pa%3Ass@");
+    const provider = createOpenAIEmbeddingProvider({
+      baseUrl: withCredentials,
+      model: "m",
+      retry: FAST_RETRY,
+    });
+    providers.push(provider);
+    expect((await provider.info()).id).toBe(`openai:m@${baseUrl}`);
+    expect(api.requests[0]!.headers.authorization).toBe(
+      `Basic ${Buffer.from("user:pa:ss").toString("base64")}`,
+    );
+    api.script = (_req, res) => json(res, 418, { error: "teapot" });
+    const error = await unavailable(provider.embed(["a"], { kind: "document" }));
+    expect(error.reason).toBe(
+      `the embeddings endpoint ${baseUrl}/embeddings answered HTTP 418 (teapot): check CONHUB_EMBEDDINGS_URL`,
+    );
+  });
+
   it("sends the key as a Bearer token and never lets it into messages or logs", async () => {
     const { api, provider, lines } = await setup();
     api.script = (_req, res) => {
