@@ -17,6 +17,7 @@ export {
   looksMinified,
   type SkipReason,
 } from "./classify.js";
+export { type IndexerConfig, indexerConfigShape } from "./config.js";
 export {
   Chunk,
   ChunkKind,
@@ -27,6 +28,23 @@ export {
   SymbolDef,
   SymbolKind,
 } from "./document.js";
+export type { EmbedProgress, EmbedRunResult } from "./engine/embed-worker.js";
+export { openEmbeddedEngine } from "./engine/embedded.js";
+export { IndexerEngine, type VectorStatus } from "./engine/engine.js";
+export {
+  enqueueIndexJob,
+  INDEX_QUEUE,
+  IndexJobPayload,
+  type IndexJobSummary,
+} from "./engine/ingest-jobs.js";
+export { type EngineConfig, openIndexerEngine } from "./engine/open.js";
+export {
+  type SearchMode,
+  type SearchRequest,
+  type SearchResponse,
+  type SearchResult,
+  VectorSearchUnavailableError,
+} from "./engine/search.js";
 export {
   ingestLocalDirectory,
   type LocalIngestOptions,

@@ -1,4 +1,10 @@
-import { ingestLocalDirectory, type LocalIngestProgress } from "@conhub/indexer";
+import {
+  type EmbedProgress,
+  type EmbedRunResult,
+  type IndexerEngine,
+  ingestLocalDirectory,
+  type LocalIngestProgress,
+} from "@conhub/indexer";
 import { type IndexCliOptions, openIndexForCli } from "./search.js";
 
 export interface IndexCommandOptions extends IndexCliOptions {
@@ -23,7 +29,30 @@ function progressLine(p: LocalIngestProgress): string {
   );
 }
 
-/** `conhub index <path>`: indexes a local directory into the embedded keyword index, incrementally. */
+function embedLine(p: EmbedProgress): string {
+  const total = p.embedded + p.remaining;
+  const pct = total > 0 ? Math.floor((p.embedded / total) * 100) : 100;
+  const eta = p.chunksPerSecond > 0 ? (p.remaining / p.chunksPerSecond) * 1000 : undefined;
+  return `embedding ${pct}%  ${p.embedded}/${total} chunks  ${p.chunksPerSecond.toFixed(0)} chunks/s  ETA ${duration(eta)}`;
+}
+
+/** Embeds the chunks that have no vector yet, with a progress line; never fails the command. */
+async function embedWithProgress(engine: IndexerEngine, tty: boolean): Promise<EmbedRunResult | undefined> {
+  let last = 0;
+  const result = await engine.embedPending({
+    onProgress: (p) => {
+      if (tty) process.stderr.write(`\r\u001b[2K${embedLine(p)}`);
+      else if (p.elapsedMs - last >= 2000) {
+        last = p.elapsedMs;
+        process.stderr.write(`${embedLine(p)}\n`);
+      }
+    },
+  });
+  if (tty) process.stderr.write("\r\u001b[2K");
+  return result;
+}
+
+/** `conhub index <path>`: indexes a local directory (keywords, then vectors), incrementally. */
 export async function runIndex(path: string, opts: IndexCommandOptions): Promise<number> {
   const opened = await openIndexForCli("index", opts);
   if (!opened) return 2;
@@ -45,8 +74,20 @@ export async function runIndex(path: string, opts: IndexCommandOptions): Promise
       ...(opts.full ? { full: true } : {}),
     });
     if (tty) process.stderr.write("\r\u001b[2K");
+    // Keyword search works from here on; vectors follow (and never fail the command).
+    const embedded = await embedWithProgress(opened, tty);
+    const status = await opened.vectorStatus();
+    const vectors = {
+      provider: status.provider.provider,
+      model: status.provider.model,
+      store: status.store,
+      embedded: status.embedded,
+      chunks: status.chunks,
+      ...(embedded ? { added: embedded.embedded, removed: embedded.removed } : {}),
+      ...(embedded?.unavailable ? { unavailable: embedded.unavailable } : {}),
+    };
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify(summary)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...summary, vectors })}\n`);
       return 0;
     }
     const seconds = summary.elapsedMs / 1000;
@@ -65,6 +106,7 @@ export async function runIndex(path: string, opts: IndexCommandOptions): Promise
       `  skipped    ${skipped || "0"}`,
       `  redactions ${redactions || "0"}`,
       `  time       ${seconds.toFixed(1)} s, ${(summary.bytesProcessed / MB / Math.max(seconds, 0.001)).toFixed(1)} MB/s processed`,
+      vectorsLine(vectors),
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
     return 0;
@@ -75,4 +117,19 @@ export async function runIndex(path: string, opts: IndexCommandOptions): Promise
   } finally {
     await opened.close();
   }
+}
+
+function vectorsLine(v: {
+  provider: string;
+  model: string;
+  store: string;
+  embedded: number;
+  chunks: number;
+  unavailable?: string;
+}): string {
+  if (v.provider === "none") return "  vectors    off (CONHUB_EMBEDDINGS=none): keyword search only";
+  const head = `  vectors    ${v.embedded}/${v.chunks} chunks (${v.provider} ${v.model}, ${v.store})`;
+  return v.unavailable
+    ? `${head}\n             not available now: ${v.unavailable}\n             Keyword search works; run conhub index again to add vectors later.`
+    : head;
 }

@@ -1,11 +1,14 @@
-import { coreEnv, formatProblems, parseEnv } from "@conhub/config";
+import { coreEnv, formatProblems, parseEnv, storageEnv } from "@conhub/config";
 import {
   type ChunkKind,
-  type EmbeddedKeywordIndex,
+  type EngineConfig,
+  type IndexerEngine,
+  indexerConfigShape,
   type Language,
-  openEmbeddedKeywordIndex,
+  openEmbeddedEngine,
   renderHighlights,
   type SearchFilters,
+  VectorSearchUnavailableError,
 } from "@conhub/indexer";
 
 /** `conhub search … | head` closes stdout early: stop quietly instead of crashing on EPIPE. */
@@ -21,31 +24,44 @@ export interface IndexCliOptions {
   dataDir?: string;
 }
 
-/** The data dir from `--data-dir`, else `CONHUB_DATA_DIR`, else the default (`~/.conhub`). */
-export function resolveDataDir(
+/**
+ * The configuration of the embedded engine: the data dir from `--data-dir`,
+ * else `CONHUB_DATA_DIR`, else the default (`~/.conhub`), and the
+ * embedding and vector variables from the environment.
+ */
+export function resolveEngineConfig(
   opts: IndexCliOptions,
-): { ok: true; dataDir: string } | { ok: false; message: string } {
+): { ok: true; config: EngineConfig } | { ok: false; message: string } {
   const env = { ...process.env };
   if (opts.dataDir !== undefined) env.CONHUB_DATA_DIR = opts.dataDir;
-  const parsed = parseEnv({ CONHUB_DATA_DIR: coreEnv.CONHUB_DATA_DIR }, env);
+  const parsed = parseEnv(
+    {
+      CONHUB_DATA_DIR: coreEnv.CONHUB_DATA_DIR,
+      QDRANT_URL: storageEnv.QDRANT_URL,
+      ...indexerConfigShape,
+    },
+    env,
+  );
   if (!parsed.ok) return { ok: false, message: formatProblems(parsed.problems) };
-  return { ok: true, dataDir: parsed.config.CONHUB_DATA_DIR };
+  return { ok: true, config: parsed.config };
 }
 
 /** Opens the embedded index of the data dir, or prints why not. */
 export async function openIndexForCli(
   command: string,
   opts: IndexCliOptions,
-): Promise<EmbeddedKeywordIndex | undefined> {
-  const dir = resolveDataDir(opts);
-  if (!dir.ok) {
-    console.error(`conhub ${command}:\n${dir.message}`);
+): Promise<IndexerEngine | undefined> {
+  const resolved = resolveEngineConfig(opts);
+  if (!resolved.ok) {
+    console.error(`conhub ${command}:\n${resolved.message}`);
     return undefined;
   }
   try {
-    return await openEmbeddedKeywordIndex(dir.dataDir);
+    return await openEmbeddedEngine(resolved.config);
   } catch (err) {
-    console.error(`conhub ${command}: cannot open the index in ${dir.dataDir}: ${(err as Error).message}`);
+    console.error(
+      `conhub ${command}: cannot open the index in ${resolved.config.CONHUB_DATA_DIR}: ${(err as Error).message}`,
+    );
     return undefined;
   }
 }
@@ -85,25 +101,37 @@ export interface SearchCliOptions extends IndexCliOptions, FilterOptions {
   mode?: string;
 }
 
-/** `conhub search "<query>"`: keyword (BM25) search of the embedded index. */
+/** `conhub search "<query>"`: hybrid (default), keyword or vector search of the embedded index. */
 export async function runSearch(query: string, opts: SearchCliOptions): Promise<number> {
   const limit = parseLimit(opts.limit, 10);
   if (limit === undefined) {
     console.error("conhub search: --limit must be a positive integer");
     return 2;
   }
-  const mode = opts.mode ?? "keyword";
-  if (mode !== "keyword") {
-    console.error(
-      `conhub search: --mode ${mode} is not available yet (vectors are not built); use --mode keyword`,
-    );
+  const mode = opts.mode ?? "hybrid";
+  if (mode !== "keyword" && mode !== "vector" && mode !== "hybrid") {
+    console.error(`conhub search: --mode must be keyword, vector or hybrid (got ${mode})`);
     return 2;
   }
   exitQuietlyOnClosedStdout();
   const opened = await openIndexForCli("search", opts);
   if (!opened) return 2;
   try {
-    const hits = await opened.index.search({ query, limit, filters: filtersFrom(opts) });
+    let response: Awaited<ReturnType<IndexerEngine["search"]>>;
+    try {
+      response = await opened.search({ query, limit, mode, filters: filtersFrom(opts) });
+    } catch (err) {
+      if (err instanceof VectorSearchUnavailableError) {
+        console.error(
+          `conhub search: vector search is unavailable: ${err.message}\nUse --mode keyword or hybrid.`,
+        );
+        return 1;
+      }
+      throw err;
+    }
+    const hits = response.results;
+    // Hybrid without vectors answers from keywords: say so where it does not pollute --json output.
+    if (response.notice) console.error(`conhub search: ${response.notice}`);
     if (opts.json) {
       const results = hits.map((h) => ({
         path: h.path,
@@ -123,7 +151,10 @@ export async function runSearch(query: string, opts: SearchCliOptions): Promise<
     const [open, close] = process.stdout.isTTY ? BOLD : ["[", "]"];
     for (const h of hits) {
       const symbol = h.symbol ? `  ${h.symbol}` : "";
-      process.stdout.write(`${h.path}:${h.startLine}-${h.endLine}${symbol}  (${h.score.toFixed(2)})\n`);
+      const score = h.score < 1 ? h.score.toFixed(3) : h.score.toFixed(2);
+      process.stdout.write(
+        `${h.path}:${h.startLine}-${h.endLine}${symbol}  (${score} ${h.retrievers.join("+")})\n`,
+      );
       const lines = renderHighlights(h.snippet, h.highlights, open, close).split("\n");
       lines.forEach((line, i) => {
         process.stdout.write(`  ${String(h.snippetLine + i).padStart(5)} │ ${line}\n`);

@@ -126,6 +126,15 @@ async function vectorHits(
   if (!side) return { unavailable: "vector search is not configured (CONHUB_EMBEDDINGS=none)." };
   const status = side.provider.status();
   if (status.state === "disabled") return { unavailable: status.reason ?? "vector search is off." };
+  // No vector was ever stored: do not load a model (or try a download) for nothing.
+  if ((await index.embeddingModel()) === undefined) {
+    return {
+      unavailable:
+        status.state === "unavailable" && status.reason
+          ? status.reason
+          : "no chunk has a vector yet (embedding runs after indexing).",
+    };
+  }
   try {
     await side.prepare(request.signal);
     const [query] = await side.provider.embed([request.query], {

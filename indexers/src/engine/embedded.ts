@@ -1,0 +1,23 @@
+import { openSqliteStore } from "@conhub/storage";
+import type { Logger } from "@conhub/utils";
+import { indexerMigrations } from "../keyword/migrations.js";
+import type { IndexerEngine } from "./engine.js";
+import { type EngineConfig, openIndexerEngine } from "./open.js";
+
+/**
+ * The engine on a data dir's embedded storage, as the CLI uses it with no
+ * server: the indexer's SQLite file (`<dataDir>/indexer.db`, shared with a
+ * ConHub started on the same data dir), migrated, and the vector store the
+ * configuration names (usearch in the data dir by default). Closing the
+ * engine closes the store.
+ */
+export async function openEmbeddedEngine(config: EngineConfig, logger?: Logger): Promise<IndexerEngine> {
+  const store = await openSqliteStore({ dataDir: config.CONHUB_DATA_DIR, service: "indexer" });
+  try {
+    await store.migrate(indexerMigrations);
+    return await openIndexerEngine({ store, config, ownsStore: true, ...(logger ? { logger } : {}) });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
