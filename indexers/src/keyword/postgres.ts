@@ -183,20 +183,20 @@ class PostgresKeywordIndex implements KeywordIndex {
     const { document, chunks, symbols } = input;
     const mtime = input.mtimeMs === undefined ? null : Math.floor(input.mtimeMs);
     return this.write(async (trx, delta) => {
-      // One writer per document at a time: two could otherwise both insert it.
-      const existing = await sql<{ id: number | null; content_hash: string | null }>`
-        select d.id, d.content_hash
-        from (select pg_advisory_xact_lock(hashtextextended(${`${document.sourceId}\n${document.path}`}, 0))) l
-        left join documents d on d.source_id = ${document.sourceId} and d.path = ${document.path}`.execute(
+      // One writer per document at a time: two could otherwise both insert it. (Locked before the
+      // read, in its own statement: a statement reads the rows committed when it started.)
+      await lockDocument(trx, document.sourceId, document.path);
+      const existing = await sql<{ id: number; content_hash: string }>`
+        select id, content_hash from documents where source_id = ${document.sourceId} and path = ${document.path}`.execute(
         trx,
       );
       const old = existing.rows[0];
-      if (old?.id != null && old.content_hash === document.contentHash) {
+      if (old && old.content_hash === document.contentHash) {
         if (mtime !== null)
           await sql`update documents set mtime_ms = ${mtime} where id = ${old.id}`.execute(trx);
         return "unchanged" as const;
       }
-      if (old?.id != null) await deleteDocuments(trx, sql`d.id = ${old.id}`, delta);
+      if (old) await deleteDocuments(trx, sql`d.id = ${old.id}`, delta);
       const inserted = await sql<{ id: number; chunk_ids: string[] | null }>`
         with skipped as (delete from skipped_files where source_id = ${document.sourceId} and path = ${document.path})
         insert into documents (source_id, path, content_hash, language, media_type, bytes, mtime_ms, chunk_count, indexed_at)
@@ -267,9 +267,7 @@ class PostgresKeywordIndex implements KeywordIndex {
   async recordSkipped(input: SkippedInput): Promise<void> {
     const mtime = input.mtimeMs === undefined ? null : Math.floor(input.mtimeMs);
     await this.write(async (trx, delta) => {
-      await sql`select pg_advisory_xact_lock(hashtextextended(${`${input.sourceId}\n${input.path}`}, 0))`.execute(
-        trx,
-      );
+      await lockDocument(trx, input.sourceId, input.path);
       await deleteDocuments(trx, sql`d.source_id = ${input.sourceId} and d.path = ${input.path}`, delta);
       await sql`insert into skipped_files (source_id, path, reason, detail, bytes, mtime_ms, recorded_at)
         values (${pgText(input.sourceId)}, ${pgText(input.path)}, ${input.reason}, ${input.detail === undefined ? null : pgText(input.detail)},
@@ -568,17 +566,22 @@ class PostgresKeywordIndex implements KeywordIndex {
  * the chunks and tokens removed into `delta`. Returns the documents removed.
  */
 async function deleteDocuments(db: Db, condition: RawBuilder<unknown>, delta: TotalsDelta): Promise<number> {
+  // Counts only the chunks of documents this statement deleted: a concurrent writer may delete some first.
   const { rows } = await sql<{ documents: number; chunks: number; tokens: number }>`
-    with d as (select d.id from documents d where ${condition}),
-    c as (select c.id, c.fts_length from chunks c where c.document_id in (select id from d)),
-    gone_postings as (delete from keyword_postings p where p.chunk_id in (select id from c)),
-    gone as (delete from documents where id in (select id from d) returning id)
+    with gone as (delete from documents d where ${condition} returning d.id),
+    c as (select c.id, c.fts_length from chunks c where c.document_id in (select id from gone)),
+    gone_postings as (delete from keyword_postings p where p.chunk_id in (select id from c))
     select (select count(*) from gone)::int as documents, (select count(*) from c)::int as chunks,
            (select coalesce(sum(fts_length), 0) from c)::float8 as tokens`.execute(db);
   const r = rows[0]!;
   delta.chunks -= r.chunks;
   delta.tokens -= r.tokens;
   return r.documents;
+}
+
+/** Holds a document's path until the transaction ends (documents not yet stored have no row to lock). */
+async function lockDocument(db: Db, sourceId: string, path: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`${sourceId}\n${path}`}, 0))`.execute(db);
 }
 
 async function applyTotals(db: Db, delta: TotalsDelta): Promise<void> {
