@@ -40,14 +40,21 @@ export function tokenize(text: string): string[] {
   return tokens;
 }
 
+/** Identifiers that are one part by `PART`'s rules (`value`, `Value`, `VALUE`): nothing to expand. */
+const ONE_PART = /^(?:[A-Z]?[a-z]+|[A-Z]+)$/;
+
 /** The extra terms for one text: distinct compound identifiers' parts and joined forms. */
 export function expansionTerms(text: string): string[] {
+  // This runs over every byte indexed: an `exec` loop (no match iterator), and most
+  // identifiers (plain words, repeats) end at a set lookup.
   const seen = new Set<string>();
   const terms = new Set<string>();
-  for (const match of text.matchAll(IDENTIFIER)) {
+  const identifiers = new RegExp(IDENTIFIER.source, "g");
+  for (let match = identifiers.exec(text); match !== null; match = identifiers.exec(text)) {
     const identifier = match[0];
     if (seen.has(identifier)) continue;
     seen.add(identifier);
+    if (ONE_PART.test(identifier)) continue;
     const parts = splitIdentifier(identifier);
     if (parts.length < 2) continue;
     for (const part of parts) terms.add(part);
@@ -56,10 +63,49 @@ export function expansionTerms(text: string): string[] {
   return [...terms];
 }
 
+/**
+ * `ftsText` values already computed elsewhere, by text. Local ingest chunks
+ * files in worker threads, which also compute the chunks' expansion terms
+ * there (`withFtsTexts`), so the one thread that writes the index does not
+ * redo the costliest step it would otherwise run. `ftsText` is a pure
+ * function of its argument, so a value found here is the value it computes.
+ */
+let precomputed: ReadonlyMap<string, string> | undefined;
+
 /** The text to give SQLite FTS5 (or tsvector) for a chunk: the original text plus its expansion terms. */
 export function ftsText(text: string): string {
+  const known = precomputed?.get(text);
+  if (known !== undefined) return known;
   const terms = expansionTerms(text);
   return terms.length === 0 ? text : `${text}\n${terms.join(" ")}`;
+}
+
+/** `expansionTerms(text).join(" ")` for each text: what a worker thread sends along with its chunks. */
+export function expansionLines(texts: readonly string[]): string[] {
+  return texts.map((text) => expansionTerms(text).join(" "));
+}
+
+/**
+ * Runs `fn` with the `ftsText` of each of `texts` known in advance from
+ * `lines` (`expansionLines(texts)`, computed in another thread).
+ */
+export async function withFtsTexts<T>(
+  texts: readonly string[],
+  lines: readonly string[],
+  fn: () => Promise<T>,
+): Promise<T> {
+  const known = new Map<string, string>();
+  for (let i = 0; i < texts.length; i++) {
+    const line = lines[i];
+    if (line !== undefined) known.set(texts[i]!, line === "" ? texts[i]! : `${texts[i]!}\n${line}`);
+  }
+  const previous = precomputed;
+  precomputed = known;
+  try {
+    return await fn();
+  } finally {
+    precomputed = previous;
+  }
 }
 
 /** Terms for a query: each word's parts and its joined form, so queries match `ftsText` forms. */

@@ -5,6 +5,7 @@ import type { ClassifyOptions, SkipReason } from "../classify.js";
 import type { Chunk, Document, SymbolDef } from "../document.js";
 import { contentHash } from "../document.js";
 import { type ProcessOptions, processDocument } from "../process.js";
+import { expansionLines } from "../tokenize.js";
 
 /**
  * The part of indexing one file that needs no database: read it, hash it,
@@ -39,6 +40,8 @@ export type FileOutcome =
       chunks: Chunk[];
       symbols: SymbolDef[];
       redactions: Record<string, number>;
+      /** `expansionLines` of the chunks' texts, for `withFtsTexts`. */
+      expansions: string[];
     };
 
 export async function runFileTask(task: FileTask, options: ProcessOptions = {}): Promise<FileOutcome> {
@@ -68,5 +71,6 @@ export async function runFileTask(task: FileTask, options: ProcessOptions = {}):
     chunks: result.chunks,
     symbols: result.symbols,
     redactions: result.redactions,
+    expansions: expansionLines(result.chunks.map((c) => c.text)),
   };
 }

@@ -7,6 +7,7 @@ import { DEFAULT_CLASSIFY } from "../classify.js";
 import type { KeywordIndex, StoredFileState } from "../ports/keyword-index.js";
 import type { ProcessOptions } from "../process.js";
 import { compileExclusions, DEFAULT_EXCLUSIONS } from "../safety/exclusions.js";
+import { withFtsTexts } from "../tokenize.js";
 import { type FileOutcome, type FileTask, runFileTask } from "./file-task.js";
 import { FilePool } from "./pool.js";
 import { type FileEntry, walkTree } from "./walk.js";
@@ -246,14 +247,20 @@ export async function ingestLocalDirectory(
     } else if (outcome.kind === "skipped") {
       await recordSkip(batch, step, outcome.reason, outcome.detail);
     } else {
-      await batch.upsert({
-        document: outcome.document,
-        chunks: outcome.chunks,
-        symbols: outcome.symbols,
-        redactions: outcome.redactions,
-        bytes: outcome.bytes,
-        mtimeMs: file.mtimeMs,
-      });
+      const { chunks } = outcome;
+      await withFtsTexts(
+        chunks.map((c) => c.text),
+        outcome.expansions,
+        () =>
+          batch.upsert({
+            document: outcome.document,
+            chunks,
+            symbols: outcome.symbols,
+            redactions: outcome.redactions,
+            bytes: outcome.bytes,
+            mtimeMs: file.mtimeMs,
+          }),
+      );
       summary.indexed++;
       summary.chunks += outcome.chunks.length;
       for (const [rule, n] of Object.entries(outcome.redactions)) {
