@@ -54,6 +54,11 @@ export function qdrantCollectionName(prefix: string, space: VectorSpace): string
   return `${prefix}_${hash}_${space.dimensions}`;
 }
 
+/** Nine significant digits round-trip a float32 and keep the JSON about half as long as a double's digits. */
+function jsonVector(vector: Float32Array): number[] {
+  return Array.from(vector, (x) => Number(x.toPrecision(9)));
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
@@ -182,7 +187,7 @@ export async function openQdrantVectorStore(options: QdrantVectorStoreOptions): 
             wait: true,
             points: batch.map((r) => ({
               id: r.chunkId,
-              vector: Array.from(r.vector),
+              vector: jsonVector(r.vector),
               payload: { sourceId: r.sourceId },
             })),
           }),
@@ -210,7 +215,7 @@ export async function openQdrantVectorStore(options: QdrantVectorStoreOptions): 
       if (limit === 0 || options.sourceIds?.length === 0) return [];
       const found = await call(`search ${open.collection}`, () =>
         client.query(open.collection, {
-          query: Array.from(vector),
+          query: jsonVector(vector),
           limit,
           with_payload: false,
           with_vector: false,
