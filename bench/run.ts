@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<void>> = {
   auth: async () => (await import("./auth.js")).runAuthBench(),
   "fs-mcp": async () => (await import("./fs-mcp.js")).runFsMcpBench(),
   retrieval: async () => (await import("./retrieval.js")).runRetrievalBench(),
+  scale: async () => (await import("./scale.js")).runScaleBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
