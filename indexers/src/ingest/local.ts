@@ -55,10 +55,11 @@ export interface LocalIngestOptions {
   /** Extra ignore patterns (gitignore syntax) on top of the root `.gitignore`. */
   ignore?: readonly string[];
   /**
-   * Worker threads that read and chunk files (default: one per core). 0 runs
-   * everything in this thread; so does a run with less than `WORKER_MIN_BYTES`
-   * to read (starting workers and compiling their grammars would cost more),
-   * or one given compiled exclusions or a redactor, which cannot cross threads.
+   * Worker threads that read and chunk files. 0 runs everything in this
+   * thread. By default, one per core when there are at least
+   * `WORKER_MIN_BYTES` to read (below that, starting workers and compiling
+   * their grammars costs more than it saves), none otherwise. A run given
+   * compiled exclusions or a redactor (which cannot cross threads) uses none.
    */
   workers?: number;
 }
@@ -197,7 +198,7 @@ export async function ingestLocalDirectory(
   const workerCount = Math.max(0, Math.floor(options.workers ?? availableParallelism()));
   const portable = processOptions.exclusions === undefined && processOptions.redactor === undefined;
   const pool =
-    workerCount > 0 && portable && toRead >= WORKER_MIN_BYTES
+    workerCount > 0 && portable && (options.workers !== undefined || toRead >= WORKER_MIN_BYTES)
       ? new FilePool(workerCount, {
           ...(processOptions.chunking ? { chunking: processOptions.chunking } : {}),
           ...(processOptions.classify ? { classify: processOptions.classify } : {}),
