@@ -170,7 +170,12 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 export async function startQdrantTestServer(
-  options: { apiKey?: string; version?: string } = {},
+  options: {
+    apiKey?: string;
+    version?: string;
+    /** Serve under this path, as behind a reverse proxy. */
+    basePath?: string;
+  } = {},
 ): Promise<QdrantTestServer> {
   const collections = new Map<string, Collection>();
   const requests: string[] = [];
@@ -413,6 +418,13 @@ export async function startQdrantTestServer(
     const time = () => (performance.now() - started) / 1000;
     void (async () => {
       const url = new URL(req.url ?? "/", "http://localhost");
+      if (options.basePath) {
+        if (!url.pathname.startsWith(options.basePath)) {
+          send(res, 404, { status: { error: `Not found: ${url.pathname}` }, time: time() });
+          return;
+        }
+        url.pathname = url.pathname.slice(options.basePath.length) || "/";
+      }
       const method = req.method ?? "GET";
       try {
         if (options.apiKey !== undefined) {
@@ -444,7 +456,7 @@ export async function startQdrantTestServer(
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}${options.basePath ?? ""}`,
     requests,
     collectionNames: () => [...collections.keys()],
     close: () =>

@@ -7,7 +7,7 @@ import { type QdrantTestServer, startQdrantTestServer } from "./qdrant-server.te
 
 /** Qdrant-specific behaviour, against the local stand-in (the contract suite covers the rest). */
 
-async function server(options: { apiKey?: string } = {}): Promise<QdrantTestServer> {
+async function server(options: Parameters<typeof startQdrantTestServer>[0] = {}): Promise<QdrantTestServer> {
   return closeAfterTest(await startQdrantTestServer(options));
 }
 
@@ -68,6 +68,15 @@ describe("Qdrant vector store", () => {
     await expect(openQdrantVectorStore({ url: "localhost:6333" })).rejects.toThrow(
       /QDRANT_URL must be an http/,
     );
+  });
+
+  it("reaches a server under a path, as behind a reverse proxy", async () => {
+    const qdrant = await server({ basePath: "/qdrant" });
+    expect(qdrant.url).toMatch(/\/qdrant$/);
+    const store = closeAfterTest(await openQdrantVectorStore({ url: `${qdrant.url}/` }));
+    expect(await store.open(SPACE)).toEqual({ reset: true });
+    await store.upsert([{ chunkId: 3, sourceId: "s", vector: unit([0, 0, 1, 0]) }]);
+    expect(await store.search(unit([0, 0, 1, 0]), { limit: 1 })).toEqual([{ chunkId: 3, score: 1 }]);
   });
 
   it("passes on Qdrant's own message when a request fails", async () => {

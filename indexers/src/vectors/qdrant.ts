@@ -31,7 +31,7 @@ import {
  */
 
 export interface QdrantVectorStoreOptions {
-  /** `QDRANT_URL`, e.g. `http://localhost:6333`. */
+  /** `QDRANT_URL`, e.g. `http://localhost:6333`; without a port, 6333 (as Qdrant's clients do); a path is kept. */
   url: string;
   /** `QDRANT_API_KEY`, sent as the `api-key` header. */
   apiKey?: string;
@@ -101,8 +101,12 @@ export async function openQdrantVectorStore(options: QdrantVectorStoreOptions): 
   const batchSize = options.batchSize ?? 256;
   const efSearch = options.efSearch ?? 64;
   const log = options.logger?.child({ vectorStore: "qdrant", url: where });
+  // The client ignores a URL's path; a server behind a proxy path (`https://host/qdrant`) needs it as `prefix`.
+  const parsed = new URL(options.url);
+  const pathPrefix = parsed.pathname.replace(/\/+$/, "");
   const client = new QdrantClient({
-    url: options.url,
+    url: `${parsed.protocol}//${parsed.host}`,
+    ...(pathPrefix ? { prefix: pathPrefix } : {}),
     ...(options.apiKey ? { apiKey: options.apiKey } : {}),
     timeout: options.timeoutMs ?? 30_000,
     // `open` asks for the version itself and reports a failure as an error rather than a console warning.
