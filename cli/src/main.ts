@@ -73,6 +73,33 @@ program
     process.exitCode = await runFsMcp(opts);
   });
 
+const mcp = program
+  .command("mcp")
+  .description(
+    "Serve ConHub's MCP server on stdio (for an agent that starts it): a running ConHub at CONHUB_URL with CONHUB_API_KEY, or the local index when none answers.",
+  )
+  .option("--url <url>", "ConHub's URL (the gateway); overrides CONHUB_URL and must answer")
+  .option("--embedded", "serve the local index of the data dir without looking for a server")
+  .option("--data-dir <dir>", "data directory of the local index (default: CONHUB_DATA_DIR or ~/.conhub)")
+  .action(async (opts: { url?: string; embedded?: boolean; dataDir?: string }) => {
+    const { runMcp } = await import("./commands/mcp.js");
+    process.exitCode = await runMcp(opts);
+  });
+
+mcp
+  .command("config")
+  .description("Print the snippet that connects an MCP client (Claude, Cursor, VS Code) to ConHub.")
+  .requiredOption("--client <name>", "claude, cursor or vscode")
+  .option("--http", "connect over HTTP with an API key (default: stdio, `conhub mcp`)")
+  .option("--url <url>", "ConHub's URL (default: CONHUB_URL or http://127.0.0.1:<GATEWAY_PORT>)")
+  .action(async (_opts: unknown, command: Command) => {
+    const { runMcpConfig } = await import("./commands/mcp.js");
+    // `--url` is also an option of `conhub mcp`, which commander gives it to: read both.
+    process.exitCode = runMcpConfig(
+      command.optsWithGlobals<{ client: string; http?: boolean; url?: string }>(),
+    );
+  });
+
 program
   .command("index")
   .description("Index a local directory into the embedded keyword index (incremental; no server needed).")
