@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<void>> = {
   "fs-mcp": async () => (await import("./fs-mcp.js")).runFsMcpBench(),
   retrieval: async () => (await import("./retrieval.js")).runRetrievalBench(),
   scale: async () => (await import("./scale.js")).runScaleBench(),
+  embeddings: async () => (await import("./embeddings.js")).runEmbeddingsBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
