@@ -230,12 +230,10 @@ class SqliteKeywordIndex implements KeywordIndex {
               sql`(${id}, ${nameTerms}, ${dirTerms}, ${ftsText(c.symbolPath)}, ${ftsText(c.text)})`,
           ),
         )}`.execute(trx);
+        await sql`insert into chunks_trigram (rowid, text) values ${sql.join(
+          batch.map(({ id, chunk: c }) => sql`(${id}, ${c.text})`),
+        )}`.execute(trx);
       }
-      // The trigram table takes the chunks' text as just stored, in one small statement: binding
-      // every text a second time from JavaScript cost as much again as the chunks insert.
-      await sql`insert into chunks_trigram (rowid, text) select id, text from chunks where document_id = ${documentId}`.execute(
-        trx,
-      );
       for (const batch of batches(symbols)) {
         await sql`insert into symbols (document_id, name, name_lower, kind, symbol_path, start_line, end_line, container) values ${sql.join(
           batch.map(
