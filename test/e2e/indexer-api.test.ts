@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Platform, startPlatform } from "../../cli/src/runtime.js";
-import { type EmbeddingsServer, startEmbeddingsServer } from "../support/embeddings-server.js";
+import {
+  type EmbeddingsServer,
+  startEmbeddingsServer,
+} from "../../indexers/src/engine/embeddings-server.test-support.js";
 import { type FreshDatabase, freshDatabase, portEnv, tempDir } from "../support/processes.js";
 
 /**

@@ -12,6 +12,8 @@ export interface EmbeddingsServer {
   url: string;
   /** Texts embedded so far. */
   embedded(): number;
+  /** Answer every request with this HTTP status (e.g. 503) until called with undefined. */
+  fail(status: number | undefined): void;
   close(): Promise<void>;
 }
 
@@ -35,10 +37,16 @@ export function hashedVector(text: string): number[] {
 
 export async function startEmbeddingsServer(): Promise<EmbeddingsServer> {
   let count = 0;
+  let failing: number | undefined;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
+      if (failing !== undefined) {
+        res.writeHead(failing, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message: "the model server is down" } }));
+        return;
+      }
       if (req.method !== "POST" || req.url !== "/v1/embeddings") {
         res.writeHead(404, { "content-type": "application/json" });
         res.end(JSON.stringify({ error: { message: "not found" } }));
@@ -66,6 +74,9 @@ export async function startEmbeddingsServer(): Promise<EmbeddingsServer> {
   return {
     url: `http://127.0.0.1:${port}/v1`,
     embedded: () => count,
+    fail: (status) => {
+      failing = status;
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -107,14 +107,17 @@ export function fuse(
   };
   add(keyword, "keyword");
   add(vector, "vector");
-  return [...fused.values()]
-    .sort((a, b) => b.score - a.score || a.hit.chunkId - b.hit.chunkId)
-    .slice(0, limit)
-    .map(({ hit, score, retrievers }) => ({
-      ...hit,
-      score: Math.round(score * 1e6) / 1e6,
-      retrievers: retrievers.sort(),
-    }));
+  return (
+    [...fused.values()]
+      // Ties (common in RRF: rank 3 in one list = rank 3 in the other) break by place, not by chunk id, so every adapter orders alike.
+      .sort((a, b) => b.score - a.score || byPlace(a.hit, b.hit))
+      .slice(0, limit)
+      .map(({ hit, score, retrievers }) => ({
+        ...hit,
+        score: Math.round(score * 1e6) / 1e6,
+        retrievers: retrievers.sort(),
+      }))
+  );
 }
 
 async function vectorHits(
@@ -154,14 +157,24 @@ async function vectorHits(
       filters,
       searchTerms(request.query),
     );
-    const scores = new Map(found.map((f) => [f.chunkId, f.score]));
+    // Similarities are rounded to 3 decimals and equal ones ordered by place: stores differ in
+    // float precision (usearch keeps f16), and near-equal vectors must not rank by chance.
+    const scores = new Map(found.map((f) => [f.chunkId, Math.round(f.score * 1000) / 1000]));
     return {
       hits: hits
-        .slice(0, limit)
-        .map((h) => ({ ...h, score: Math.round((scores.get(h.chunkId) ?? 0) * 10000) / 10000 })),
+        .map((h) => ({ ...h, score: scores.get(h.chunkId) ?? 0 }))
+        .sort((a, b) => b.score - a.score || byPlace(a, b))
+        .slice(0, limit),
     };
   } catch (err) {
     if (err instanceof EmbeddingUnavailableError) return { unavailable: err.reason };
     throw err;
   }
+}
+
+/** Source, path, then line: an order every adapter agrees on. */
+function byPlace(a: SearchHit, b: SearchHit): number {
+  if (a.sourceId !== b.sourceId) return a.sourceId < b.sourceId ? -1 : 1;
+  if (a.path !== b.path) return a.path < b.path ? -1 : 1;
+  return a.startLine - b.startLine;
 }
