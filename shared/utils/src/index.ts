@@ -18,3 +18,11 @@ export {
   type RequestContext,
   runWithRequestContext,
 } from "./request-context.js";
+export {
+  authSecretBoxDomain,
+  createSecretBox,
+  deriveBoxKey,
+  type SecretBox,
+  type SecretBoxDomain,
+  SecretBoxError,
+} from "./secret-box.js";
