@@ -1,24 +1,129 @@
-import { createTargetApp, defineTarget } from "@conhub/middleware";
+import { join } from "node:path";
+import { createAuthVerifier, createTargetApp, defineTarget } from "@conhub/middleware";
+import type { Kysely } from "kysely";
+import { type DataConfig, dataConfigShape } from "./config.js";
+import type { Connector } from "./connectors/connector.js";
+import { gitConnector } from "./connectors/git.js";
+import { localConnector } from "./connectors/local.js";
+import { uploadConnector } from "./connectors/upload.js";
+import { webConnector } from "./connectors/web.js";
+import type { DataDatabase } from "./db/schema.js";
+import { dataRoutes } from "./http/routes.js";
+import { dataMigrations } from "./migrations/index.js";
+import { safeFetch } from "./net/safe-fetch.js";
+import { loadDataSecretBox } from "./secrets.js";
+import { createSyncEngine, SYNC_LEASE_MS } from "./sync/engine.js";
+import { SyncEvents } from "./sync/events.js";
+import { SYNC_QUEUE, type SyncJobPayload } from "./sync/model.js";
+import { startScheduler } from "./sync/scheduler.js";
+import { startWatchers } from "./sync/watchers.js";
 
 /**
- * The data-service target. Today it is the platform foundation only: it answers
- * `/health`, `/ready` (checking its storage), `/info` and `/metrics`, also
- * under its gateway prefix; its features arrive with issue #5.
+ * The data-service target: sources (local folder, git, web, upload) per
+ * organization, and the sync engine that keeps the index equal to each
+ * source — jobs on the durable queue, resumed after a crash, documents and
+ * deletions sent to the indexer as index jobs. Routes under `/api/data`.
  */
 export const dataServiceTarget = defineTarget({
   name: "data-service",
-  configShape: {},
+  configShape: dataConfigShape,
   capabilities: {
     summary:
-      "Serves health, readiness, info and metrics on its storage and job queue. Sources, connectors and sync are not built yet.",
-    available: ["GET /health", "GET /ready", "GET /info", "GET /metrics"],
-    planned: ["sources (local folder, git, web, upload)", "sync jobs with progress", "documents API"],
+      "Sources per organization (local folder with a file watcher, git repository by URL or path, web crawler, uploads of PDF/DOCX/HTML/Markdown/text/code) and a sync engine on the durable queue: full and incremental syncs (on demand, on a schedule, on file changes), one at a time per source, resumed after a crash, progress and run history with per-item errors, streamed over SSE; documents and deletions go to the indexer, and a run is done when they are searchable.",
+    available: [
+      "POST/GET /api/data/sources, GET/PATCH/DELETE /api/data/sources/:id",
+      "POST /api/data/sources/:id/sync ({mode, paths})",
+      "GET /api/data/sources/:id/runs, GET /api/data/sources/:id/runs/:runId",
+      "GET /api/data/sources/:id/events (SSE)",
+      "GET /api/data/sources/:id/documents, GET /api/data/sources/:id/document?path=",
+      "POST/GET/DELETE /api/data/sources/:id/files (upload sources)",
+      "GET /health, /ready, /info, /metrics",
+    ],
+    planned: [
+      "GitHub/GitLab/Bitbucket issues and pull requests, Google Drive, Dropbox (a later issue)",
+      "git submodules",
+      "webhook-triggered syncs (issue 7, webhook service)",
+    ],
     issue: 5,
   },
   uses: ["relational", "queue", "blobs"],
-  migrations: {},
+  migrations: dataMigrations,
+  validateConfig(config) {
+    if (!config.JWT_SECRET && (config.DATABASE_URL || config.NODE_ENV === "production")) {
+      return [
+        {
+          variable: "JWT_SECRET",
+          message:
+            "is required when DATABASE_URL is set or in production: source credentials and webhook secrets are sealed with it, and every data-service process must use the same one (generate one with: openssl rand -hex 32)",
+        },
+      ];
+    }
+    return [];
+  },
   async init(ctx) {
-    const app = await createTargetApp(ctx, this);
-    return { fetch: app.fetch };
+    const config = ctx.config as DataConfig;
+    const app = await createTargetApp(ctx, this, { isStreamingPath: (p) => p.endsWith("/events") });
+    const store = await ctx.storage.relational();
+    const db = store.db as Kysely<DataDatabase>;
+    const queue = await ctx.storage.queue();
+    const blobs = () => ctx.storage.blobs();
+    const box = await loadDataSecretBox(config.JWT_SECRET, config.CONHUB_DATA_DIR);
+    const events = new SyncEvents();
+    const network = config.DATA_ALLOW_PRIVATE_NETWORKS;
+    const connectors: Record<string, Connector<unknown>> = {
+      local: localConnector as Connector<unknown>,
+      git: gitConnector({ network }) as Connector<unknown>,
+      web: webConnector({ network, maxPages: config.DATA_CRAWL_MAX_PAGES }) as Connector<unknown>,
+      upload: uploadConnector(blobs) as Connector<unknown>,
+    };
+    const connectorEnv = { localRoots: config.DATA_LOCAL_ROOTS, crawlMaxPages: config.DATA_CRAWL_MAX_PAGES };
+    const verifier = createAuthVerifier({
+      fetch: ctx.services["auth-service"],
+      cache: await ctx.storage.cache(),
+    });
+    app.route(
+      "/api/data",
+      dataRoutes({
+        db,
+        dialect: store.dialect,
+        queue,
+        box,
+        blobs,
+        events,
+        connectors,
+        connectorEnv,
+        verifier,
+        indexer: ctx.services.indexer,
+        dataDir: config.CONHUB_DATA_DIR,
+        uploadMaxBytes: Math.min(config.DATA_UPLOAD_MAX_BYTES, config.HTTP_BODY_LIMIT_BYTES),
+        logger: ctx.logger,
+      }),
+    );
+    const engine = createSyncEngine({
+      db,
+      dialect: store.dialect,
+      queue,
+      box,
+      logger: ctx.logger,
+      connectors,
+      connectorEnv,
+      fetch: safeFetch,
+      dataDir: join(config.CONHUB_DATA_DIR),
+      events,
+    });
+    const worker = queue.work<SyncJobPayload>(SYNC_QUEUE, engine.handle, {
+      concurrency: config.DATA_SYNC_CONCURRENCY,
+      leaseMs: SYNC_LEASE_MS,
+    });
+    const scheduler = startScheduler({ db, dialect: store.dialect, queue, logger: ctx.logger });
+    const watchers = startWatchers({ db, dialect: store.dialect, queue, logger: ctx.logger });
+    return {
+      fetch: app.fetch,
+      async stop() {
+        scheduler.stop();
+        await watchers.stop();
+        await worker.stop(5000);
+      },
+    };
   },
 });

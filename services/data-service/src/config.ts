@@ -1,0 +1,73 @@
+import { variable } from "@conhub/config";
+import type { PlatformConfig } from "@conhub/middleware";
+import { z } from "zod";
+import { parseNetworkPolicy } from "./net/addresses.js";
+
+const count = (def: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(def);
+
+/** The data service's own environment variables. */
+export const dataConfigShape = {
+  JWT_SECRET: variable(z.string().optional(), {
+    description:
+      "The master secret (generate with `openssl rand -hex 32`). The auth service encrypts its signing key on PostgreSQL with a key derived from it, the data service source credentials (git tokens) and webhook secrets. Required, at least 32 characters, when NODE_ENV=production, and whenever DATABASE_URL is set; unset in development, a random one is kept in `<data dir>/auth/keys/` and `<data dir>/data/keys/`.",
+    secret: true,
+    example: "<openssl rand -hex 32>",
+  }),
+  DATA_ALLOW_PRIVATE_NETWORKS: variable(
+    z
+      .string()
+      .default("false")
+      .transform((v, ctx) => {
+        const policy = parseNetworkPolicy(v);
+        if (typeof policy === "string") {
+          ctx.addIssue({ code: "custom", message: policy });
+          return z.NEVER;
+        }
+        return policy;
+      }),
+    {
+      description:
+        "Let the web crawler and git over HTTP(S) reach non-public addresses (an intranet wiki, a git server on the LAN): `true` for any, or a comma-separated list of CIDR ranges (`10.0.0.0/8,fd00::/8`). Default `false`: sources reach public addresses only, checked after DNS resolution (the connection goes to the checked address) and on every redirect. A source must also set `allowPrivateNetwork: true`.",
+      example: "false",
+      defaultLabel: "false",
+    },
+  ),
+  DATA_LOCAL_ROOTS: variable(
+    z
+      .string()
+      .trim()
+      .default("")
+      .transform((v) =>
+        v
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    {
+      description:
+        "Comma-separated folders that local-folder and local git sources may be under. Empty: any folder this process can read (fine on your own machine; set it on a shared server, or every organization can index the server's files).",
+      example: "/srv/repos,/home/shared/docs",
+      defaultLabel: "(empty: any folder)",
+    },
+  ),
+  DATA_SYNC_CONCURRENCY: variable(count(2, 1, 64), {
+    description: "Source syncs run at once by each data-service process (the rest wait in the queue).",
+    example: "2",
+  }),
+  DATA_UPLOAD_MAX_BYTES: variable(count(50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024), {
+    description: "Largest file accepted by `POST /api/data/sources/:id/files` (bytes).",
+    example: "52428800",
+  }),
+  DATA_CRAWL_MAX_PAGES: variable(count(1000, 1, 1_000_000), {
+    description: "Upper bound on pages a web source may set with `maxPages` (default per source: 200).",
+    example: "1000",
+  }),
+} as const;
+
+export type DataConfig = PlatformConfig & z.output<z.ZodObject<typeof dataConfigShape>>;

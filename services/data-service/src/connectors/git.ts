@@ -1,0 +1,336 @@
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { z } from "zod";
+import { type NetworkPolicy, publicOnly, resolveChecked } from "../net/addresses.js";
+import {
+  type Change,
+  type Connector,
+  type ConnectorContext,
+  type ListingEnd,
+  SourceError,
+} from "./connector.js";
+import { BlobReader, GitError, git } from "./git-cli.js";
+import { isIndexablePath, localPathProblem } from "./paths.js";
+
+const refName = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(250)
+  .refine(
+    (b) =>
+      /^[A-Za-z0-9._/-]+$/.test(b) &&
+      !b.startsWith("-") &&
+      !b.startsWith("/") &&
+      !b.endsWith("/") &&
+      !b.endsWith(".lock") &&
+      !b.includes(".."),
+    "must be a branch name (letters, digits, . _ / -)",
+  );
+
+function urlProblem(url: string): string | undefined {
+  if (url.startsWith("-")) return "must be an https:// URL or an absolute path";
+  if (url.startsWith("/")) return undefined;
+  if (/^[\w.-]+@[\w.-]+:/.test(url) || url.startsWith("ssh://")) {
+    return "SSH URLs are not supported: use the https:// URL and a token in credentials.token";
+  }
+  if (!URL.canParse(url)) return "must be an https:// URL or an absolute path";
+  const parsed = new URL(url);
+  if (!["https:", "http:", "file:"].includes(parsed.protocol))
+    return "must be an https://, http:// or file:// URL";
+  if (parsed.username || parsed.password) {
+    return "must not contain credentials: put the token in credentials.token (it is encrypted at rest)";
+  }
+  return undefined;
+}
+
+export const GitConfig = z.strictObject({
+  url: z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(2048)
+    .superRefine((v, ctx) => {
+      const problem = urlProblem(v);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  /** The branch to index; default: the repository's default branch. */
+  branch: refName.optional(),
+  /** Commits of history fetched (shallow clone); null: full history. */
+  depth: z.number().int().min(1).max(1_000_000).nullable().default(1),
+  submodules: z.literal(false, "submodules are not supported yet; leave this false").default(false),
+  /** Allow a git server on a private network (needs DATA_ALLOW_PRIVATE_NETWORKS too). */
+  allowPrivateNetwork: z.boolean().default(false),
+});
+export type GitConfig = z.output<typeof GitConfig>;
+
+export const GitCredentials = z.strictObject({
+  token: z.string().min(1, "must not be empty").max(4096),
+  /** HTTP user name sent with the token (GitHub ignores it; Bitbucket needs the account name). */
+  username: z.string().min(1).max(200).optional(),
+});
+
+function isLocal(url: string): boolean {
+  return url.startsWith("/") || url.startsWith("file:");
+}
+
+function localPath(url: string): string {
+  return url.startsWith("file:") ? new URL(url).pathname : url;
+}
+
+/** Config entries for one remote operation: allowed protocols, pinned DNS, auth header. */
+async function transportConfig(ctx: ConnectorContext<GitConfig>, network: NetworkPolicy) {
+  const url = ctx.config.url;
+  const config: Array<[string, string]> = [
+    ["protocol.allow", "never"],
+    ["core.askPass", "echo"],
+  ];
+  if (isLocal(url)) {
+    config.push(["protocol.file.allow", "always"]);
+    // A shallow fetch needs the file:// transport (a plain path is copied whole).
+    return { config, remote: pathToFileURL(localPath(url)).href };
+  }
+  const parsed = new URL(url);
+  config.push(
+    [`protocol.${parsed.protocol.slice(0, -1)}.allow`, "always"],
+    ["http.followRedirects", "false"],
+  );
+  const addresses = await resolveChecked(
+    parsed.hostname,
+    ctx.config.allowPrivateNetwork ? network : publicOnly,
+  );
+  const port = parsed.port || (parsed.protocol === "https:" ? "443" : "80");
+  const host = parsed.hostname.replace(/^\[|\]$/g, "");
+  // git connects to exactly the addresses checked above: no second DNS answer.
+  config.push([
+    "http.curloptResolve",
+    `${host}:${port}:${addresses.map((a) => (a.includes(":") ? `[${a}]` : a)).join(",")}`,
+  ]);
+  const token = ctx.credentials?.token;
+  if (token) {
+    const user = ctx.credentials?.username ?? "x-access-token";
+    const basic = Buffer.from(`${user}:${token}`).toString("base64");
+    config.push(["http.extraHeader", `Authorization: Basic ${basic}`]);
+  }
+  return { config, remote: url };
+}
+
+/** A git failure as a message the user can act on (never the token: it is only in the environment). */
+function explain(err: unknown, url: string, branch: string | undefined): Error {
+  if (!(err instanceof GitError)) return err as Error;
+  const s = err.stderr;
+  if (/Authentication failed|could not read Username|401|403|terminal prompts disabled/i.test(s)) {
+    return new SourceError(
+      `${url} refused access: the repository is private or the token cannot read it. Add or replace credentials.token with a token that has read access to the repository's contents.`,
+    );
+  }
+  if (/couldn't find remote ref|Remote branch .* not found/i.test(s)) {
+    return new SourceError(
+      `The branch ${branch ?? "(default)"} does not exist in ${url}: check config.branch.`,
+    );
+  }
+  if (/does not appear to be a git repository|repository .* not found|not found|404/i.test(s)) {
+    return new SourceError(
+      `No git repository was found at ${url}: check the URL (or, if it is private, add credentials.token).`,
+    );
+  }
+  if (/redirect|301|302|307|308/i.test(s)) {
+    return new SourceError(`${url} redirects elsewhere: use the URL the repository really lives at.`);
+  }
+  if (/Could not resolve host|Failed to connect|Connection refused|timed out|unable to access/i.test(s)) {
+    return new SourceError(
+      `${url} cannot be reached from the ConHub server: check the URL and that the git server is up (${s.trim().split("\n").pop()}).`,
+    );
+  }
+  return new SourceError(`git could not read ${url}: ${s.trim().split("\n").slice(-2).join(" ")}`);
+}
+
+/** The default branch of the remote (what HEAD points at). */
+async function defaultBranch(repo: string, remote: string, config: Array<[string, string]>): Promise<string> {
+  const out = (await git(["ls-remote", "--symref", "--", remote, "HEAD"], { cwd: repo, config })).toString(
+    "utf8",
+  );
+  const match = /^ref: refs\/heads\/(\S+)\s+HEAD$/m.exec(out);
+  if (!match)
+    throw new SourceError(`${remote} has no default branch (an empty repository?): set config.branch.`);
+  return match[1]!;
+}
+
+interface TreeEntry {
+  mode: string;
+  type: string;
+  id: string;
+  size: number | undefined;
+  path: string;
+}
+
+function parseLsTree(out: Buffer): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  for (const record of out.toString("utf8").split("\0")) {
+    if (!record) continue;
+    const tab = record.indexOf("\t");
+    const [mode, type, id, size] = record.slice(0, tab).split(/\s+/);
+    entries.push({
+      mode: mode!,
+      type: type!,
+      id: id!,
+      size: size === "-" || size === undefined ? undefined : Number(size),
+      path: record.slice(tab + 1),
+    });
+  }
+  return entries;
+}
+
+/** `git diff-tree -r -z --raw`: `:old new oldId newId status\0path\0` per change. */
+function parseDiffTree(out: Buffer): Array<{ mode: string; id: string; status: string; path: string }> {
+  const parts = out.toString("utf8").split("\0");
+  const changes = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const meta = parts[i]!;
+    if (!meta.startsWith(":")) break;
+    const [, newMode, , newId, status] = meta.slice(1).split(" ");
+    changes.push({ mode: newMode!, id: newId!, status: status!.charAt(0), path: parts[i + 1]! });
+  }
+  return changes;
+}
+
+export interface GitConnectorEnv {
+  network: NetworkPolicy;
+}
+
+/**
+ * A git repository by URL (https, http) or path (a bare or working
+ * repository on the server). Each source keeps a bare repository in its
+ * work folder and fetches only the tracked branch, shallow by default.
+ * The first sync lists the commit's tree; later ones diff the last synced
+ * commit with the new one (renames are a delete and an add), falling back
+ * to the full tree when the old commit is gone (a force push). An item's
+ * version is its blob id, so unchanged files are never read.
+ */
+export function gitConnector(env: GitConnectorEnv): Connector<GitConfig> {
+  return {
+    type: "git",
+    config: GitConfig,
+    credentials: GitCredentials as z.ZodType<Record<string, string>>,
+    check(config, connectorEnv) {
+      if (isLocal(config.url)) {
+        const problem = localPathProblem(localPath(config.url), connectorEnv.localRoots);
+        return problem ? [{ field: "config.url", reason: problem }] : [];
+      }
+      return [];
+    },
+    root: (config) => config.url,
+    async *changes(ctx, scope): AsyncGenerator<Change, ListingEnd, void> {
+      const repo = join(ctx.workDir, "repo.git");
+      if (!existsSync(join(repo, "HEAD"))) {
+        await mkdir(repo, { recursive: true });
+        await git(["init", "--bare", "--quiet", repo]);
+      }
+      const { config, remote } = await transportConfig(ctx, env.network);
+      const url = ctx.config.url;
+      let branch = ctx.config.branch;
+      let head: string;
+      try {
+        branch ??= await defaultBranch(repo, remote, config);
+        const depth = ctx.config.depth === null ? [] : [`--depth=${ctx.config.depth}`];
+        await git(
+          [
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-recurse-submodules",
+            "--no-write-fetch-head",
+            ...depth,
+            "--",
+            remote,
+            `+refs/heads/${branch}:refs/conhub/tracked`,
+          ],
+          { cwd: repo, config, signal: scope.signal },
+        );
+        head = (await git(["rev-parse", "--verify", "refs/conhub/tracked^{commit}"], { cwd: repo }))
+          .toString("utf8")
+          .trim();
+      } catch (err) {
+        throw explain(err, url, branch);
+      }
+
+      const reader = new BlobReader(repo);
+      try {
+        let previous: string | null = null;
+        if (scope.mode === "incremental" && scope.cursor && /^[0-9a-f]{40,64}$/.test(scope.cursor)) {
+          try {
+            await git(["cat-file", "-e", `${scope.cursor}^{commit}`], { cwd: repo });
+            previous = scope.cursor;
+          } catch {
+            ctx.logger.info(
+              { cursor: scope.cursor },
+              "last synced commit is gone (force push?): listing the whole tree",
+            );
+          }
+        }
+        if (previous) {
+          // Keep the synced commit reachable, so a later gc cannot take the diff's base away.
+          const changes = parseDiffTree(
+            await git(["diff-tree", "-r", "-z", "--raw", "--no-renames", "--no-abbrev", previous, head], {
+              cwd: repo,
+            }),
+          );
+          scope.total(changes.length);
+          for (const c of changes) {
+            scope.signal.throwIfAborted();
+            if (c.status === "D") yield { type: "delete", path: c.path };
+            else
+              yield* entryChange(reader, {
+                mode: c.mode,
+                type: "blob",
+                id: c.id,
+                size: undefined,
+                path: c.path,
+              });
+          }
+          return { complete: false, cursor: head, root: url };
+        }
+        const entries = parseLsTree(
+          await git(["ls-tree", "-r", "-z", "--long", "--full-tree", head], { cwd: repo }),
+        );
+        scope.total(
+          entries.length,
+          entries.reduce((n, e) => n + (e.size ?? 0), 0),
+        );
+        for (const entry of entries) {
+          scope.signal.throwIfAborted();
+          yield* entryChange(reader, entry);
+        }
+        return { complete: true, cursor: head, root: url };
+      } finally {
+        reader.close();
+        await git(["update-ref", "refs/conhub/seen", head], { cwd: repo }).catch(() => undefined);
+      }
+    },
+  };
+}
+
+function* entryChange(reader: BlobReader, entry: TreeEntry): Generator<Change> {
+  if (!isIndexablePath(entry.path)) {
+    yield { type: "skip", path: entry.path, version: entry.id, reason: "a path the index cannot store" };
+  } else if (entry.mode === "160000") {
+    yield {
+      type: "skip",
+      path: entry.path,
+      version: entry.id,
+      reason: "a submodule (submodules are not indexed)",
+    };
+  } else if (entry.mode === "120000") {
+    yield { type: "skip", path: entry.path, version: entry.id, reason: "a symbolic link" };
+  } else {
+    yield {
+      type: "upsert",
+      path: entry.path,
+      version: entry.id,
+      ...(entry.size === undefined ? {} : { size: entry.size }),
+      load: async () => ({ content: await reader.read(entry.id) }),
+    };
+  }
+}
