@@ -97,36 +97,48 @@ export function forEachUnicode61Token(text: string, onToken: (token: string | nu
       i += width;
       continue;
     }
-    // A token: fold its characters until a separator.
-    let token = "";
-    let ascii = true;
-    let bytes = 0;
+    // A token. ASCII letters and digits only (the common case): a slice, lower-cased.
+    const start = i;
+    let upper = false;
     while (i < n) {
-      cp = text.charCodeAt(i);
-      width = 1;
-      if (cp < 128) {
-        if (BMP_CLASS[cp] === 0) break;
-        if (bytes < MAX_TOKEN_BYTES) token += cp <= 90 && cp >= 65 ? String.fromCharCode(cp + 32) : text[i];
-        bytes++;
-        i++;
-        continue;
-      }
-      if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < n) {
-        const low = text.charCodeAt(i + 1);
-        if (low >= 0xdc00 && low <= 0xdfff) {
-          cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-          width = 2;
-        }
-      }
-      if (classOf(cp) === 0) break;
-      const fold = ASCII_FOLDS.get(cp);
-      if (fold === undefined) ascii = false;
-      else if (fold !== "") {
-        if (bytes < MAX_TOKEN_BYTES) token += fold;
-        bytes++;
-      }
-      i += width;
+      const c = text.charCodeAt(i);
+      if (c >= 128 || BMP_CLASS[c] === 0) break;
+      if (c <= 90 && c >= 65) upper = true;
+      i++;
     }
+    let token = upper ? text.slice(start, i).toLowerCase() : text.slice(start, i);
+    let ascii = true;
+    if (i < n && text.charCodeAt(i) >= 128) {
+      // Beyond ASCII: fold character by character until a separator.
+      let bytes = token.length;
+      while (i < n) {
+        cp = text.charCodeAt(i);
+        width = 1;
+        if (cp < 128) {
+          if (BMP_CLASS[cp] === 0) break;
+          if (bytes < MAX_TOKEN_BYTES) token += cp <= 90 && cp >= 65 ? String.fromCharCode(cp + 32) : text[i];
+          bytes++;
+          i++;
+          continue;
+        }
+        if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < n) {
+          const low = text.charCodeAt(i + 1);
+          if (low >= 0xdc00 && low <= 0xdfff) {
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+            width = 2;
+          }
+        }
+        if (classOf(cp) === 0) break;
+        const fold = ASCII_FOLDS.get(cp);
+        if (fold === undefined) ascii = false;
+        else if (fold !== "") {
+          if (bytes < MAX_TOKEN_BYTES) token += fold;
+          bytes++;
+        }
+        i += width;
+      }
+    }
+    if (ascii && token.length > MAX_TOKEN_BYTES) token = token.slice(0, MAX_TOKEN_BYTES);
     onToken(ascii ? token : null);
   }
 }
