@@ -1,5 +1,5 @@
-// A worker thread of the ingest pool (`pool.ts`): runs `runFileTask` for each
-// message. Worker threads do not inherit the module hooks the parent
+// A worker thread of the ingest pool (`pool.ts`): runs `runFileTask` on each
+// file of a message, in order, and answers with all their outcomes. Worker threads do not inherit the module hooks the parent
 // registered (Node 20), so the TypeScript loader the CLI uses (tsx, see
 // cli/bin/conhub.mjs) is registered here before the worker's module loads.
 import { parentPort, workerData } from "node:worker_threads";
@@ -8,9 +8,11 @@ import { register } from "tsx/esm/api";
 register();
 const { runFileTask } = await import("./file-task.ts");
 
-parentPort.on("message", async ({ id, task }) => {
+parentPort.on("message", async ({ id, tasks }) => {
   try {
-    parentPort.postMessage({ id, outcome: await runFileTask(task, workerData.options) });
+    const outcomes = [];
+    for (const task of tasks) outcomes.push(await runFileTask(task, workerData.options));
+    parentPort.postMessage({ id, outcomes });
   } catch (err) {
     parentPort.postMessage({ id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   }

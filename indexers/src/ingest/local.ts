@@ -97,8 +97,11 @@ const BATCH_BYTES = 16 * 1024 * 1024;
 const BATCH_MS = 1000;
 /** Below this many bytes to read, workers are not worth starting. */
 export const WORKER_MIN_BYTES = 4 * 1024 * 1024;
-/** In flight at once: tasks per worker, and bytes of files (at least one file always). */
-const TASKS_PER_WORKER = 4;
+/** Files sent to a worker in one message: at most this many, or about this many bytes. */
+const GROUP_FILES = 16;
+const GROUP_BYTES = 512 * 1024;
+/** In flight at once: groups per worker, and bytes of files (at least one file always). */
+const GROUPS_PER_WORKER = 2;
 const MAX_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
 
 /** One file in path order: decided without reading it, or waiting for its read-and-process task. */
@@ -204,8 +207,14 @@ export async function ingestLocalDirectory(
           ...(processOptions.classify ? { classify: processOptions.classify } : {}),
         })
       : undefined;
-  const runTask = (task: FileTask) => (pool ? pool.run(task) : runFileTask(task, processOptions));
-  const maxTasks = pool ? pool.size * TASKS_PER_WORKER : 1;
+  const runTasks = async (tasks: FileTask[]): Promise<FileOutcome[]> => {
+    if (pool) return pool.run(tasks);
+    const outcomes: FileOutcome[] = [];
+    for (const task of tasks) outcomes.push(await runFileTask(task, processOptions));
+    return outcomes;
+  };
+  const group = pool ? GROUP_FILES : 1;
+  const maxTasks = pool ? pool.size * GROUPS_PER_WORKER * GROUP_FILES : 1;
 
   const recordSkip = async (batch: KeywordIndex, step: Step, reason: SkipReason, detail?: string) => {
     summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1;
@@ -272,12 +281,38 @@ export async function ingestLocalDirectory(
   };
 
   report("index", true);
-  // Steps are started ahead (up to `maxTasks` files and `MAX_BYTES_IN_FLIGHT`) and written in order.
+  // Steps are started ahead (up to `maxTasks` files and `MAX_BYTES_IN_FLIGHT`), in groups, and
+  // written in order. A new group starts only when a whole one fits, so the window does not
+  // degrade into one-file messages; with nothing in flight the next file always starts.
   let next = 0;
   let applied = 0;
   let tasksInFlight = 0;
   let bytesInFlight = 0;
   const startAhead = () => {
+    if (tasksInFlight > 0 && tasksInFlight > maxTasks - group) return;
+    let members: Step[] = [];
+    let memberBytes = 0;
+    const send = () => {
+      if (members.length === 0) return;
+      const sent = members;
+      members = [];
+      memberBytes = 0;
+      const outcomes = runTasks(
+        sent.map((step) => ({
+          root,
+          sourceId,
+          path: step.file.path,
+          ...(step.known?.state === "indexed" && step.known.contentHash
+            ? { knownHash: step.known.contentHash }
+            : {}),
+        })),
+      );
+      sent.forEach((step, i) => {
+        step.outcome = outcomes.then((all) => all[i]!);
+        // Handled when the step is applied; until then a failure must not count as unhandled.
+        step.outcome.catch(() => undefined);
+      });
+    };
     while (next < steps.length) {
       const step = steps[next]!;
       if (!step.decided) {
@@ -285,19 +320,13 @@ export async function ingestLocalDirectory(
         if (tasksInFlight > 0 && bytesInFlight + step.file.size > MAX_BYTES_IN_FLIGHT) break;
         tasksInFlight++;
         bytesInFlight += step.file.size;
-        step.outcome = runTask({
-          root,
-          sourceId,
-          path: step.file.path,
-          ...(step.known?.state === "indexed" && step.known.contentHash
-            ? { knownHash: step.known.contentHash }
-            : {}),
-        });
-        // Handled when the step is applied; until then a failure must not count as unhandled.
-        step.outcome.catch(() => undefined);
+        members.push(step);
+        memberBytes += step.file.size;
+        if (members.length >= group || memberBytes >= GROUP_BYTES) send();
       }
       next++;
     }
+    send();
   };
   try {
     while (applied < steps.length) {
