@@ -64,9 +64,10 @@ export const askTool = defineTool({
       }
       return pending;
     };
+    const fetched = await Promise.all(answer.results.map((r) => documentOf(r.sourceId, r.path)));
     const passages = [];
     for (const [i, r] of answer.results.entries()) {
-      const document = await documentOf(r.sourceId, r.path);
+      const document = fetched[i];
       let text = r.snippet;
       let firstLine = r.snippetLine;
       let cut = false;
