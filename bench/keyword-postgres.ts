@@ -8,7 +8,7 @@
  *   DATABASE_URL=postgres://… npx tsx bench/keyword-postgres.ts [--corpus=<dir>] [--copies=1,4,16]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { openPostgresStore, openSqliteStore, type RelationalStore } from "@conhub/storage";
 import { sql } from "kysely";
@@ -53,7 +53,7 @@ async function latencies(index: KeywordIndex, runs: number) {
     const ms: number[] = [];
     for (let i = 0; i < runs; i++) ms.push((await time(() => fn(list[i % list.length]!)))[1]);
     ms.sort((a, b) => a - b);
-    return `${percentile(ms, 50).toFixed(1)} / ${percentile(ms, 95).toFixed(1)}`;
+    return `${percentile(ms, 50).toFixed(1)}/${percentile(ms, 95).toFixed(1)}`;
   };
   return {
     rare: await measure(QUERIES.rare, (q) => index.search({ query: q, limit: 10 })),
@@ -157,12 +157,14 @@ export async function runKeywordPostgresBench(): Promise<void> {
         `| ${chunks} | ${(newChunks / (writeMs.sqlite! / 1000)).toFixed(0)} / ${(newChunks / (writeMs.postgres! / 1000)).toFixed(0)} | ` +
           `${(sizes.postings / chunks).toFixed(0)} | ${((sizes.tables.keyword_postings ?? 0) / chunks).toFixed(0)} B | ` +
           `${(sizes.trigram / chunks).toFixed(0)} B | ${(kwBytes / chunks).toFixed(0)} B / ${(sqliteBytes / chunks).toFixed(0)} B | ` +
-          `${lite.rare} / ${pg.rare} | ${lite.common} / ${pg.common} | ${lite.glob} / ${pg.glob} | ${lite.grep} / ${pg.grep} |`,
+          `${lite.rare} · ${pg.rare} | ${lite.common} · ${pg.common} | ${lite.glob} · ${pg.glob} | ${lite.grep} · ${pg.grep} |`,
       );
       process.stderr.write(`${lines[lines.length - 1]}\n`);
     }
   } finally {
-    await sql`drop schema if exists ${sql.id(stores.postgres.service.replaceAll("-", "_"))} cascade`.execute(stores.postgres.db);
+    await sql`drop schema if exists ${sql.id(stores.postgres.service.replaceAll("-", "_"))} cascade`.execute(
+      stores.postgres.db,
+    );
     await stores.postgres.close();
     await stores.sqlite.close();
     rmSync(dir, { recursive: true, force: true });
@@ -172,7 +174,7 @@ export async function runKeywordPostgresBench(): Promise<void> {
   console.log(
     `Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; PostgreSQL local. ` +
       `${prepared.length} documents, ${chunksPerCopy} chunks, ${(bytesPerCopy / 2 ** 20).toFixed(1)} MB per copy (chunked once in ${(processMs / 1000).toFixed(1)} s, not timed below). ` +
-      "Latencies: p50 / p95 ms, SQLite / PostgreSQL, limit 10 (grep: 50 hits).\n",
+      `Latencies in ms, p50/p95 SQLite · p50/p95 PostgreSQL, limit 10 (grep: 50 hits). Load average while measuring: ${loadavg()[0]?.toFixed(1)}.\n`,
   );
   console.log(
     "| chunks | write chunks/s (SQLite / PG) | postings per chunk | postings table+indexes per chunk | trigram GIN per chunk | PG keyword tables per chunk / SQLite file per chunk | rare-term search | common-term search | search + path glob | grep |",
