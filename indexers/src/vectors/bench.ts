@@ -109,6 +109,7 @@ async function measure(
     }
     await store.flush();
     const buildS = ms(t0) / 1000;
+    globalThis.gc?.();
     const rssMB = (process.memoryUsage().rss - rss0) / 1e6;
     let t = performance.now();
     await store.close();
@@ -119,18 +120,22 @@ async function measure(
     await store.open(space);
     const openMs = ms(t);
 
-    const latencies: number[] = [];
-    const filtered: number[] = [];
     let found = 0;
     for (const query of queries) {
-      t = performance.now();
       const hits = await store.search(query, { limit: 10 });
+      const truth = exactTop(vectors, query, 10);
+      found += hits.filter((h) => truth.has(h.chunkId)).length;
+    }
+    // Timed apart from the brute force above, which would evict the index from the CPU caches.
+    const latencies: number[] = [];
+    const filtered: number[] = [];
+    for (const query of queries) {
+      t = performance.now();
+      await store.search(query, { limit: 10 });
       latencies.push(ms(t));
       t = performance.now();
       await store.search(query, { limit: 10, sourceIds: ["source-1"] });
       filtered.push(ms(t));
-      const truth = exactTop(vectors, query, 10);
-      found += hits.filter((h) => truth.has(h.chunkId)).length;
     }
     await store.close();
     latencies.sort((a, b) => a - b);
@@ -153,7 +158,7 @@ async function measure(
   }
 }
 
-export async function runVectorStoreBench(count = 50_000, dimensions = 384): Promise<void> {
+export async function runVectorStoreBench(count = 50_000, dimensions = 384, only?: string): Promise<void> {
   // Queries come from the same centres as the data, as a question about the code base would.
   const all = dataset(count + 200, dimensions, 1);
   const vectors = all.slice(0, count);
@@ -164,6 +169,7 @@ export async function runVectorStoreBench(count = 50_000, dimensions = 384): Pro
     ["f16, ef 128", { quantization: "f16", expansionSearch: 128 }],
     ["f32, ef 128", { quantization: "f32", expansionSearch: 128 }],
   ] as const) {
+    if (only && !label.includes(only)) continue;
     rows.push(await measure(label, vectors, queries, options));
   }
   const f = (n: number, d = 1) => n.toFixed(d);

@@ -41,7 +41,7 @@ export interface QdrantVectorStoreOptions {
   timeoutMs?: number;
   /** Points per upsert request (default 256). */
   batchSize?: number;
-  /** HNSW candidates while searching (default 64; at least `limit`). */
+  /** HNSW candidates while searching (default 128, Qdrant's own default for this collection's ef_construct; at least `limit`). */
   efSearch?: number;
   logger?: Logger;
 }
@@ -99,7 +99,7 @@ export async function openQdrantVectorStore(options: QdrantVectorStoreOptions): 
   }
   const where = redactUrl(options.url);
   const batchSize = options.batchSize ?? 256;
-  const efSearch = options.efSearch ?? 64;
+  const efSearch = options.efSearch ?? 128;
   const log = options.logger?.child({ vectorStore: "qdrant", url: where });
   // The client ignores a URL's path; a server behind a proxy path (`https://host/qdrant`) needs it as `prefix`.
   const parsed = new URL(options.url);

@@ -43,11 +43,16 @@ import { decodeJournal, encodeDelete, encodeUpsert, type JournalOp } from "./use
  * `open` reports `reset` so every chunk is embedded again.
  *
  * Memory: every source's index is loaded whole (`Index.load`). Per vector,
- * f16 (the default) takes dimensions × 2 bytes plus ~200 bytes of graph and
- * bookkeeping at connectivity 16: ~1.1 GB for 1M × 384 dimensions (measured
- * 54 MB for 50k), ~1.9 GB with f32 (92 MB for 50k). usearch calls are
- * synchronous: a large upsert or a snapshot blocks the event loop while it
- * runs, so the indexer upserts in batches of one embedding call.
+ * f16 (the default) takes dimensions × 2 bytes plus ~150-300 bytes of graph
+ * and keys at connectivity 16. Measured for 50k × 384: files 46 MB and RSS
+ * +54 MB with f16, 84 MB and +92 MB with f32; so 1M × 384 needs ~1.1 GB of
+ * RAM (and ~0.9 GB of files) with f16, ~1.9 GB (1.7 GB) with f32.
+ *
+ * Cost of one index per source: an unfiltered search runs one HNSW search
+ * per source and merges, so it costs about the number of sources times a
+ * search of one (measured 3-4x one shared index for 4 sources of 12.5k).
+ * usearch calls are synchronous: a large upsert or a snapshot blocks the
+ * event loop while it runs, so the indexer upserts one embedding batch at a time.
  *
  * One process at a time: two stores on one folder would overwrite each
  * other's snapshots.
