@@ -65,7 +65,7 @@ async function closedPortUrl(): Promise<string> {
 }
 
 // Each test starts `conhub` (TypeScript loaded by tsx): seconds on a busy machine.
-describe("conhub mcp (stdio)", { timeout: 120_000 }, () => {
+describe("conhub mcp (stdio)", { timeout: 240_000 }, () => {
   let platform: Platform;
   let gateway: string;
   let dataDir: string;
@@ -275,7 +275,6 @@ describe("conhub mcp (stdio)", { timeout: 120_000 }, () => {
       [[], { CONHUB_URL: gateway }, /CONHUB_API_KEY is not set/],
       [[], { CONHUB_URL: gateway, CONHUB_API_KEY: "chk_nope_nope" }, /refused CONHUB_API_KEY/],
       [["--url", await closedPortUrl()], {}, /does not answer/],
-      [[], { CONHUB_URL: "ftp://example.com" }, /CONHUB_URL/],
     ];
     const procs = cases.map(([args, env]) =>
       spawnConhub(["mcp", ...args], cleanEnv({ CONHUB_DATA_DIR: dataDir, ...env })),
