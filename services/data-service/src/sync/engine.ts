@@ -275,6 +275,41 @@ export function createSyncEngine(deps: SyncEngineDeps) {
     const persisted = JSON.parse(run.stats) as RunStats & { paths?: string[] };
     // A resumed run keeps what it sent; listing counters start over (the listing does).
     const stats: RunStats = { ...emptyStats(), ...persisted, seen: 0, unchanged: 0, skipped: 0 };
+    if (run.starts > 1) {
+      // Resumed: what was sent is exactly what the batches hold (the counters saved before
+      // the crash may be behind or ahead of them).
+      const batches = await db
+        .selectFrom("sync_batches")
+        .select(["upsert_paths", "deletion_paths", "bytes", "state", "detail"])
+        .where("run_id", "=", run.id)
+        .execute();
+      Object.assign(stats, {
+        changed: 0,
+        deleted: 0,
+        bytes: 0,
+        batches: batches.length,
+        batchesDone: 0,
+        indexed: 0,
+        indexUnchanged: 0,
+        indexDeleted: 0,
+        indexSkipped: {},
+        chunks: 0,
+      });
+      for (const b of batches) {
+        stats.changed += (JSON.parse(b.upsert_paths) as string[]).length;
+        stats.deleted += (JSON.parse(b.deletion_paths) as string[]).length;
+        stats.bytes += Number(b.bytes);
+        if (b.state === "queued") continue;
+        stats.batchesDone++;
+        const detail = JSON.parse(b.detail ?? "{}") as Partial<IndexJobSummary>;
+        stats.indexed += detail.indexed ?? 0;
+        stats.indexUnchanged += detail.unchanged ?? 0;
+        stats.indexDeleted += detail.deleted ?? 0;
+        stats.chunks += detail.chunks ?? 0;
+        for (const [k, n] of Object.entries(detail.skipped ?? {}))
+          stats.indexSkipped[k] = (stats.indexSkipped[k] ?? 0) + (n ?? 0);
+      }
+    }
     const started = Date.parse(run.started_at);
     let itemRecords = await db
       .selectFrom("sync_run_items")
