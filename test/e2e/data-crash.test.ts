@@ -145,7 +145,11 @@ describe.each(stores)("data service: crash in the middle of a sync ($name)", ({ 
     let source:
       | {
           status: string;
-          lastRun: null | { status: string; resumes: number; progress: Record<string, number> };
+          lastRun: null | {
+            status: string;
+            resumes: number;
+            progress: { changed: number; indexed: number; indexUnchanged: number };
+          };
         }
       | undefined;
     for (let i = 0; i < 1200; i++) {
@@ -160,13 +164,12 @@ describe.each(stores)("data service: crash in the middle of a sync ($name)", ({ 
     // (a batch sent again after the kill, if any, finds its documents unchanged).
     expect(run.progress.changed).toBe(N);
     expect(run.progress.indexed + run.progress.indexUnchanged).toBe(N);
-    const paths = await documentPaths({ call: (_c, m, p) => call(m, p) } as never, alice, id);
+    const api = { call: (_c: Caller | undefined, m: string, p: string, b?: unknown) => call(m, p, b) };
+    const paths = await documentPaths(api, alice, id);
     expect(paths.length).toBe(N);
     expect(new Set(paths).size).toBe(N);
     for (const i of [0, 1, 999, 2500, N - 1]) {
-      expect(
-        await searchPaths({ call: (_c, m, p, b) => call(m, p, b) } as never, alice, id, word(i)),
-      ).toEqual([`pkg${i % 40}/module${i}.ts`]);
+      expect(await searchPaths(api, alice, id, word(i))).toEqual([`pkg${i % 40}/module${i}.ts`]);
     }
     // Only one run: the resumed one.
     const runs = await call("GET", `/api/data/sources/${id}/runs`);

@@ -154,7 +154,11 @@ export async function syncNow(p: DataPlatform, caller: Caller, id: string, body:
 }
 
 /** Every document path of a source, through the data service's Documents API. */
-export async function documentPaths(p: DataPlatform, caller: Caller, id: string): Promise<string[]> {
+export async function documentPaths(
+  p: Pick<DataPlatform, "call">,
+  caller: Caller,
+  id: string,
+): Promise<string[]> {
   const paths: string[] = [];
   let after: string | undefined;
   for (;;) {
@@ -168,7 +172,12 @@ export async function documentPaths(p: DataPlatform, caller: Caller, id: string)
 }
 
 /** Paths of keyword hits for `query` in one source. */
-export async function searchPaths(p: DataPlatform, caller: Caller, sourceId: string, query: string) {
+export async function searchPaths(
+  p: Pick<DataPlatform, "call">,
+  caller: Caller,
+  sourceId: string,
+  query: string,
+) {
   const res = await p.call(caller, "POST", "/indexer/api/search", {
     query,
     mode: "keyword",
