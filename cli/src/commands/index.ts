@@ -84,7 +84,9 @@ export async function runIndex(path: string, opts: IndexCommandOptions): Promise
       embedded: status.embedded,
       chunks: status.chunks,
       ...(embedded ? { added: embedded.embedded, removed: embedded.removed } : {}),
-      ...(embedded?.unavailable ? { unavailable: embedded.unavailable } : {}),
+      ...(embedded?.unavailable || status.reason
+        ? { unavailable: embedded?.unavailable ?? status.reason }
+        : {}),
     };
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ ...summary, vectors })}\n`);

@@ -26,8 +26,10 @@ export interface VectorStatus {
 export interface IndexerEngineOptions {
   index: KeywordIndex;
   provider: EmbeddingProvider;
-  /** Absent when vectors are off (`CONHUB_EMBEDDINGS=none`). */
+  /** Absent when vectors are off (`CONHUB_EMBEDDINGS=none`) or the store could not open. */
   vectors: VectorStore | undefined;
+  /** Why the vector store could not open, when that is why `vectors` is absent. */
+  vectorsUnavailable?: string;
   logger?: Logger;
   /** Runs the embedding worker in the background after `kick()` and every `retryMs` while chunks are pending. */
   background?: boolean;
@@ -42,6 +44,7 @@ export class IndexerEngine {
   readonly vectors: VectorStore | undefined;
   readonly worker: EmbedWorker | undefined;
   private readonly logger: Logger | undefined;
+  private readonly vectorsUnavailable: string | undefined;
   private readonly background: boolean;
   private readonly retryMs: number;
   private readonly onClose: (() => Promise<void>) | undefined;
@@ -55,6 +58,7 @@ export class IndexerEngine {
     this.provider = options.provider;
     this.vectors = options.vectors;
     this.logger = options.logger;
+    this.vectorsUnavailable = options.vectorsUnavailable;
     this.background = options.background ?? false;
     this.retryMs = options.retryMs ?? 60_000;
     this.onClose = options.onClose;
@@ -76,7 +80,9 @@ export class IndexerEngine {
       this.index,
       worker && vectors
         ? { provider: this.provider, vectors, prepare: (signal) => worker.prepare(signal) }
-        : undefined,
+        : this.vectorsUnavailable
+          ? { unavailable: this.vectorsUnavailable }
+          : undefined,
       request,
     );
   }
@@ -100,7 +106,7 @@ export class IndexerEngine {
     const reason =
       provider.state === "disabled" || provider.state === "unavailable"
         ? provider.reason
-        : this.lastRun?.unavailable;
+        : (this.vectorsUnavailable ?? this.lastRun?.unavailable);
     return {
       provider,
       store: this.vectors?.kind ?? "none",

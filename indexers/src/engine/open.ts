@@ -61,24 +61,38 @@ export async function openIndexerEngine(options: OpenEngineOptions): Promise<Ind
     ...(logger ? { logger } : {}),
   });
   let vectors: VectorStore | undefined;
+  let vectorsUnavailable: string | undefined;
   if (provider.provider !== "none") {
     const kind = vectorStoreKind(config, store.dialect);
-    vectors =
-      kind === "qdrant"
-        ? await openQdrantVectorStore({
-            url: config.QDRANT_URL ?? "",
-            ...(config.QDRANT_API_KEY ? { apiKey: config.QDRANT_API_KEY } : {}),
-            ...(logger ? { logger } : {}),
-          })
-        : kind === "pgvector"
-          ? await openPgvectorStore(store, logger ? { logger } : {})
-          : await openUsearchVectorStore({ dir: usearchDir(config.CONHUB_DATA_DIR) });
-    logger?.info({ vectors: kind, embeddings: provider.provider }, "vector search configured");
+    try {
+      vectors =
+        kind === "qdrant"
+          ? await openQdrantVectorStore({
+              url: config.QDRANT_URL ?? "",
+              ...(config.QDRANT_API_KEY ? { apiKey: config.QDRANT_API_KEY } : {}),
+              ...(logger ? { logger } : {}),
+            })
+          : kind === "pgvector"
+            ? await openPgvectorStore(store, logger ? { logger } : {})
+            : await openUsearchVectorStore({
+                dir: usearchDir(config.CONHUB_DATA_DIR),
+                ...(logger ? { logger } : {}),
+              });
+      logger?.info({ vectors: kind, embeddings: provider.provider }, "vector search configured");
+    } catch (err) {
+      // Keyword search must not depend on the vector store: go on without it and say why.
+      vectorsUnavailable = (err as Error).message;
+      logger?.warn(
+        { vectors: kind, reason: vectorsUnavailable },
+        "vector store unavailable; keyword search only",
+      );
+    }
   }
   return new IndexerEngine({
     index,
     provider,
     vectors,
+    ...(vectorsUnavailable ? { vectorsUnavailable } : {}),
     ...(logger ? { logger } : {}),
     background: options.background ?? false,
     ...(options.ownsStore ? { onClose: () => store.close() } : {}),

@@ -52,7 +52,7 @@ export class VectorSearchUnavailableError extends Error {
 
 export async function searchIndex(
   index: KeywordIndex,
-  vectorSide: VectorSide | undefined,
+  vectorSide: VectorSide | { unavailable: string } | undefined,
   request: SearchRequest,
 ): Promise<SearchResponse> {
   const mode = request.mode ?? "hybrid";
@@ -122,11 +122,12 @@ export function fuse(
 
 async function vectorHits(
   index: KeywordIndex,
-  side: VectorSide | undefined,
+  side: VectorSide | { unavailable: string } | undefined,
   request: SearchRequest,
   limit: number,
 ): Promise<{ hits: SearchHit[] } | { unavailable: string }> {
-  if (!side) return { unavailable: "vector search is not configured (CONHUB_EMBEDDINGS=none)." };
+  if (!side) return { unavailable: "vector search is off (CONHUB_EMBEDDINGS=none); keyword search only." };
+  if ("unavailable" in side) return { unavailable: side.unavailable };
   const status = side.provider.status();
   if (status.state === "disabled") return { unavailable: status.reason ?? "vector search is off." };
   // No vector was ever stored: do not load a model (or try a download) for nothing.

@@ -66,7 +66,8 @@ async function ids(store: VectorStore): Promise<number[]> {
 }
 
 async function filesOf(dir: string) {
-  const names = (await readdir(dir)).sort();
+  // The lock file of a live store is not part of its contents.
+  const names = (await readdir(dir)).filter((n) => n !== "lock").sort();
   return {
     names,
     indexes: names.filter((n) => n.endsWith(".usearch")),

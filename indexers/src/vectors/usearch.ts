@@ -15,6 +15,7 @@ import {
   notOpenError,
   serialQueue,
 } from "./common.js";
+import { lockDir } from "./dir-lock.js";
 import { fileChecksum, removeQuietly, syncDir, syncFile, writeFileAtomic } from "./files.js";
 import { decodeJournal, encodeDelete, encodeUpsert, type JournalOp } from "./usearch-journal.js";
 
@@ -133,6 +134,7 @@ function toKeys(ids: readonly number[]): BigUint64Array {
 export async function openUsearchVectorStore(options: UsearchVectorStoreOptions): Promise<VectorStore> {
   const dir = options.dir;
   await mkdir(dir, { recursive: true });
+  const unlock = await lockDir(dir, "The embedded vector store");
   const quantization = options.quantization === "f32" ? ScalarKind.F32 : ScalarKind.F16;
   const connectivity = options.connectivity ?? 16;
   const expansionAdd = options.expansionAdd ?? 128;
@@ -526,6 +528,7 @@ export async function openUsearchVectorStore(options: UsearchVectorStoreOptions)
           closed = true;
           await closeJournal();
           sources.clear();
+          await unlock();
         }
       });
     },
