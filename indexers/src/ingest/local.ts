@@ -202,7 +202,7 @@ export async function ingestLocalDirectory(
   const portable = processOptions.exclusions === undefined && processOptions.redactor === undefined;
   const pool =
     workerCount > 0 && portable && (options.workers !== undefined || toRead >= WORKER_MIN_BYTES)
-      ? new FilePool(workerCount, {
+      ? await FilePool.start(workerCount, {
           ...(processOptions.chunking ? { chunking: processOptions.chunking } : {}),
           ...(processOptions.classify ? { classify: processOptions.classify } : {}),
         })

@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { FileOutcome, FileTask, FileTaskOptions } from "./file-task.js";
+import { workerEntry } from "./worker-entry.js";
 
 /**
  * A fixed set of worker threads running `runFileTask`. Each worker has its
@@ -30,9 +31,14 @@ export class FilePool {
   private nextId = 0;
   private closed = false;
 
-  constructor(size: number, options: FileTaskOptions) {
+  /** Starts `size` workers (see `worker-entry.ts` for what they load). */
+  static async start(size: number, options: FileTaskOptions): Promise<FilePool> {
+    return new FilePool(await workerEntry(), size, options);
+  }
+
+  private constructor(entry: URL, size: number, options: FileTaskOptions) {
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(new URL("./file-worker.mjs", import.meta.url), {
+      const worker = new Worker(entry, {
         workerData: { options },
       });
       const slot: Slot = { worker, busy: 0, pending: new Map() };

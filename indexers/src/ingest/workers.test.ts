@@ -1,9 +1,13 @@
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
 import { closeAfterTest, tempDir } from "@conhub/storage/testing";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { openEmbeddedKeywordIndex } from "../keyword/embedded.js";
 import { writeFixtureTree } from "../keyword/fixture-tree.test-support.js";
+import { type FileOutcome, runFileTask } from "./file-task.js";
 import { ingestLocalDirectory } from "./local.js";
+import { workerEntry } from "./worker-entry.js";
 
 /** Everything the index stores about a tree, without ids and times (which differ between runs). */
 async function contents(dataDir: string) {
@@ -50,5 +54,27 @@ describe("local ingest in worker threads", () => {
     expect(inline!.stored.search.length).toBeGreaterThan(0);
     expect(inline!.stored.grep).toEqual([["src/auth/tokens.py", 11]]);
     expect(inline!.stored.redactions.length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("starts from a bundle here, and the TypeScript-loader entry gives the same outcomes", async () => {
+    const root = await tempDir("conhub-workers-entry-");
+    await writeFixtureTree(root);
+    expect((await workerEntry()).pathname).toMatch(
+      /\/node_modules\/\.cache\/conhub-indexer\/file-worker-[0-9a-f]{16}\.mjs$/,
+    );
+    const tasks = ["src/http/router.ts", "src/auth/tokens.py", "docs/guide.md", "package-lock.json"].map(
+      (path) => ({ root, sourceId: "s", path }),
+    );
+    const worker = new Worker(new URL("./file-worker.mjs", import.meta.url), { workerData: { options: {} } });
+    try {
+      worker.postMessage({ id: 1, tasks });
+      const [reply] = (await once(worker, "message")) as [{ id: number; outcomes: FileOutcome[] }];
+      const inline = [];
+      for (const task of tasks) inline.push(await runFileTask(task));
+      expect(reply).toEqual({ id: 1, outcomes: inline });
+      expect(inline.map((o) => o.kind)).toEqual(["indexed", "indexed", "indexed", "skipped"]);
+    } finally {
+      await worker.terminate();
+    }
   }, 120_000);
 });
