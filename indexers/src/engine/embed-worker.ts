@@ -110,7 +110,9 @@ export class EmbedWorker {
     const started = performance.now();
     let embedded = 0;
     let removed = 0;
-    const pendingAtStart = await this.countPending();
+    // A cheap probe first (the partial index on pending chunks): the service polls this when idle.
+    const probe = await this.index.pendingEmbeddings(1);
+    const pendingAtStart = probe.length === 0 ? 0 : await this.countPending();
     const progress = (): EmbedProgress => {
       const elapsedMs = performance.now() - started;
       return {

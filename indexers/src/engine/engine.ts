@@ -31,7 +31,7 @@ export interface IndexerEngineOptions {
   /** Why the vector store could not open, when that is why `vectors` is absent. */
   vectorsUnavailable?: string;
   logger?: Logger;
-  /** Runs the embedding worker in the background after `kick()` and every `retryMs` while chunks are pending. */
+  /** Runs the embedding worker in the background soon after `kick()`, and every `retryMs` (default 30 s) to pick up what others stored or a provider that came back. */
   background?: boolean;
   retryMs?: number;
   /** Closes what the engine does not own (stores) after its own parts. */
@@ -60,7 +60,7 @@ export class IndexerEngine {
     this.logger = options.logger;
     this.vectorsUnavailable = options.vectorsUnavailable;
     this.background = options.background ?? false;
-    this.retryMs = options.retryMs ?? 60_000;
+    this.retryMs = options.retryMs ?? 30_000;
     this.onClose = options.onClose;
     if (options.vectors && options.provider.status().state !== "disabled") {
       this.worker = new EmbedWorker({
@@ -128,8 +128,10 @@ export class IndexerEngine {
 
   private async backgroundRun(): Promise<void> {
     try {
-      const result = await this.embedPending({ signal: this.abort.signal });
-      if (result?.unavailable || (result && result.remaining > 0)) this.schedule(this.retryMs);
+      await this.embedPending({ signal: this.abort.signal });
+      // Poll even when idle: another process (`conhub index` on the same data dir, a second
+      // indexer replica) may have stored chunks without telling this one.
+      this.schedule(this.retryMs);
     } catch (err) {
       if (this.closed) return;
       this.logger?.error({ err }, "embedding run failed; retrying later");
