@@ -61,7 +61,8 @@ export const dataConfigShape = {
     example: "2",
   }),
   DATA_UPLOAD_MAX_BYTES: variable(count(50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024), {
-    description: "Largest file accepted by `POST /api/data/sources/:id/files` (bytes).",
+    description:
+      "Largest file accepted by `POST /api/data/sources/:id/files` (bytes). Uploads are also bounded by HTTP_BODY_LIMIT_BYTES (1 MiB by default): raise both for large files.",
     example: "52428800",
   }),
   DATA_CRAWL_MAX_PAGES: variable(count(1000, 1, 1_000_000), {
