@@ -59,11 +59,25 @@ const INSERT_BATCH = 400;
 
 type Db = Kysely<unknown>;
 
-/** Creates the FTS5 tables when missing (idempotent). */
+/**
+ * Creates the FTS5 tables when missing (idempotent). `chunks_fts` is a plain
+ * contentless table whose rows are removed with FTS5's `'delete'` command
+ * and the values they were inserted with (`ftsColumns`): only then does FTS5
+ * lower the row count and token totals bm25() uses. (With
+ * `contentless_delete = 1`, which this table had before, deleted rows kept
+ * counting, so scores drifted with every re-index.) An index made with the
+ * old definition is rebuilt from the chunk rows once.
+ */
 export async function ensureSqliteKeywordTables(db: Db): Promise<void> {
-  await sql`create virtual table if not exists chunks_fts using fts5(name, dir, symbol, body, tokenize = 'porter unicode61', content = '', contentless_delete = 1)`.execute(
+  const existing = await sql<{
+    sql: string;
+  }>`select sql from sqlite_master where name = 'chunks_fts'`.execute(db);
+  const old = existing.rows[0]?.sql.includes("contentless_delete");
+  if (old) await sql`drop table chunks_fts`.execute(db);
+  await sql`create virtual table if not exists chunks_fts using fts5(name, dir, symbol, body, tokenize = 'porter unicode61', content = '')`.execute(
     db,
   );
+  if (old) await rebuildWordIndex(db);
   await sql`create virtual table if not exists chunks_trigram using fts5(text, tokenize = 'trigram', content = '', contentless_delete = 1, detail = none)`.execute(
     db,
   );
@@ -144,13 +158,10 @@ class SqliteKeywordIndex implements KeywordIndex {
 
   async deleteSource(sourceId: string): Promise<boolean> {
     return this.write(async (trx) => {
-      await sql`delete from chunks_fts where rowid in (select c.id from chunks c join documents d on d.id = c.document_id where d.source_id = ${sourceId})`.execute(
-        trx,
-      );
-      await sql`delete from chunks_trigram where rowid in (select c.id from chunks c join documents d on d.id = c.document_id where d.source_id = ${sourceId})`.execute(
-        trx,
-      );
-      await sql`delete from documents where source_id = ${sourceId}`.execute(trx);
+      const documents = await sql<{
+        id: number;
+      }>`select id from documents where source_id = ${sourceId}`.execute(trx);
+      for (const { id } of documents.rows) await deleteDocument(trx, id);
       await sql`delete from skipped_files where source_id = ${sourceId}`.execute(trx);
       const removed = await sql`delete from sources where id = ${sourceId}`.execute(trx);
       return Number(removed.numAffectedRows ?? 0) > 0;
@@ -213,9 +224,7 @@ class SqliteKeywordIndex implements KeywordIndex {
         returning id`.execute(trx);
       const documentId = inserted.rows[0]!.id;
       const firstId = await reserveChunkIds(trx, chunks.length);
-      const { name, dir } = splitPath(document.path);
-      const nameTerms = ftsText(name.replace(/\.[^.]*$/, (ext) => ` ${ext.slice(1)}`));
-      const dirTerms = ftsText(dir);
+      const { nameTerms, dirTerms } = pathColumns(document.path);
       const rows = chunks.map((chunk, i) => ({ id: firstId + i, chunk }));
       for (const batch of batches(rows)) {
         await sql`insert into chunks (id, document_id, ordinal, start_line, end_line, start_byte, end_byte, kind, symbol_path, language, token_estimate, text) values ${sql.join(
@@ -635,11 +644,66 @@ async function reserveChunkIds(db: Db, count: number): Promise<number> {
   return first;
 }
 
+/** The `name` and `dir` columns of a document's rows in `chunks_fts` (file name with its extension as a word). */
+function pathColumns(path: string): { nameTerms: string; dirTerms: string } {
+  const { name, dir } = splitPath(path);
+  return {
+    nameTerms: ftsText(name.replace(/\.[^.]*$/, (ext) => ` ${ext.slice(1)}`)),
+    dirTerms: ftsText(dir),
+  };
+}
+
+interface FtsSourceRow {
+  id: number;
+  path: string;
+  symbol_path: string;
+  text: string;
+}
+
+/**
+ * `(rowid, name, dir, symbol, body)` of chunk rows, exactly as they were (or
+ * are to be) inserted into `chunks_fts`; with `deleting`, prefixed by FTS5's
+ * `'delete'` command.
+ */
+function ftsRows(rows: readonly FtsSourceRow[], deleting = false): RawBuilder<unknown>[] {
+  const byPath = new Map<string, { nameTerms: string; dirTerms: string }>();
+  return rows.map((r) => {
+    let cols = byPath.get(r.path);
+    if (!cols) {
+      cols = pathColumns(r.path);
+      byPath.set(r.path, cols);
+    }
+    const values = sql`${r.id}, ${cols.nameTerms}, ${cols.dirTerms}, ${ftsText(r.symbol_path)}, ${ftsText(r.text)}`;
+    return deleting ? sql`('delete', ${values})` : sql`(${values})`;
+  });
+}
+
+/** Re-creates every `chunks_fts` row from the chunk rows (after a change of the table's definition). */
+async function rebuildWordIndex(db: Db): Promise<void> {
+  let after = 0;
+  for (;;) {
+    const { rows } = await sql<FtsSourceRow>`
+      select c.id, d.path, c.symbol_path, c.text from chunks c join documents d on d.id = c.document_id
+      where c.id > ${after} order by c.id limit ${INSERT_BATCH}`.execute(db);
+    if (rows.length === 0) return;
+    await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${sql.join(ftsRows(rows))}`.execute(
+      db,
+    );
+    after = rows[rows.length - 1]!.id;
+  }
+}
+
 /** Removes a document, its chunks' FTS entries, and (by cascade) its chunks, symbols and redactions. */
 async function deleteDocument(db: Db, documentId: number): Promise<void> {
-  await sql`delete from chunks_fts where rowid in (select id from chunks where document_id = ${documentId})`.execute(
-    db,
-  );
+  const { rows } = await sql<FtsSourceRow>`
+    select c.id, d.path, c.symbol_path, c.text from chunks c join documents d on d.id = c.document_id
+    where c.document_id = ${documentId}`.execute(db);
+  for (const batch of batches(rows)) {
+    // FTS5's delete command with the inserted values: the row and its tokens leave the bm25() totals.
+    await sql`insert into chunks_fts (chunks_fts, rowid, name, dir, symbol, body) values ${sql.join(ftsRows(batch, true))}`.execute(
+      db,
+    );
+  }
   await sql`delete from chunks_trigram where rowid in (select id from chunks where document_id = ${documentId})`.execute(
     db,
   );
