@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<void>> = {
   retrieval: async () => (await import("./retrieval.js")).runRetrievalBench(),
   scale: async () => (await import("./scale.js")).runScaleBench(),
   embeddings: async () => (await import("./embeddings.js")).runEmbeddingsBench(),
+  "data-sync": async () => (await import("./data-sync.js")).runDataSyncBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

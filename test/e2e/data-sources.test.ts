@@ -230,6 +230,29 @@ describe.each(stores)("data service: sources and local folders ($name)", ({ env:
     expect(source.lastRun).toMatchObject({ status: "failed" });
   });
 
+  it("keeps a watched folder live: a new file becomes searchable without asking for a sync", async () => {
+    const root = tempDir("conhub-local-");
+    writeFiles(root, { "a.md": "# A\n\nfirst file\n" });
+    const created = await p.call(alice, "POST", "/api/data/sources", {
+      type: "local",
+      name: "watched",
+      config: { path: root },
+    });
+    const id = created.body.source.id;
+    await settled(p, alice, id);
+    // The watcher starts with the service's next look at the sources table (at most 10 s).
+    let paths: string[] = [];
+    for (let i = 0; i < 300 && !paths.includes("b.md"); i++) {
+      if (i % 20 === 0) writeFiles(root, { "b.md": `# B\n\nthe gazelle appears (${i})\n` });
+      await new Promise((r) => setTimeout(r, 100));
+      paths = await documentPaths(p, alice, id);
+    }
+    expect(paths).toEqual(["a.md", "b.md"]);
+    const runs = await p.call(alice, "GET", `/api/data/sources/${id}/runs`);
+    expect(runs.body.runs[0].trigger).toBe("watch");
+    await p.call(alice, "DELETE", `/api/data/sources/${id}`);
+  }, 60_000);
+
   it("streams progress over SSE until the run is done", async () => {
     const root = tempDir("conhub-local-");
     const files: Record<string, string> = {};

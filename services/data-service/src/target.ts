@@ -69,6 +69,7 @@ export const dataServiceTarget = defineTarget({
     const blobs = () => ctx.storage.blobs();
     const box = await loadDataSecretBox(config.JWT_SECRET, config.CONHUB_DATA_DIR);
     const events = new SyncEvents();
+    let watchers: ReturnType<typeof startWatchers> | undefined;
     const network = config.DATA_ALLOW_PRIVATE_NETWORKS;
     const connectors: Record<string, Connector<unknown>> = {
       local: localConnector as Connector<unknown>,
@@ -97,6 +98,7 @@ export const dataServiceTarget = defineTarget({
         dataDir: config.CONHUB_DATA_DIR,
         uploadMaxBytes: Math.min(config.DATA_UPLOAD_MAX_BYTES, config.HTTP_BODY_LIMIT_BYTES),
         logger: ctx.logger,
+        sourcesChanged: () => void watchers?.refresh().catch(() => undefined),
       }),
     );
     const engine = createSyncEngine({
@@ -116,12 +118,12 @@ export const dataServiceTarget = defineTarget({
       leaseMs: SYNC_LEASE_MS,
     });
     const scheduler = startScheduler({ db, dialect: store.dialect, queue, logger: ctx.logger });
-    const watchers = startWatchers({ db, dialect: store.dialect, queue, logger: ctx.logger });
+    watchers = startWatchers({ db, dialect: store.dialect, queue, logger: ctx.logger });
     return {
       fetch: app.fetch,
       async stop() {
         scheduler.stop();
-        await watchers.stop();
+        await watchers?.stop();
         await worker.stop(5000);
       },
     };

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
@@ -147,15 +147,11 @@ function explain(err: unknown, url: string, branch: string | undefined): Error {
   return new SourceError(`git could not read ${url}: ${s.trim().split("\n").slice(-2).join(" ")}`);
 }
 
-/** The default branch of the remote (what HEAD points at). */
-async function defaultBranch(repo: string, remote: string, config: Array<[string, string]>): Promise<string> {
-  const out = (await git(["ls-remote", "--symref", "--", remote, "HEAD"], { cwd: repo, config })).toString(
-    "utf8",
-  );
-  const match = /^ref: refs\/heads\/(\S+)\s+HEAD$/m.exec(out);
-  if (!match)
-    throw new SourceError(`${remote} has no default branch (an empty repository?): set config.branch.`);
-  return match[1]!;
+/** A ref's commit: the loose ref file fetch just wrote, or `rev-parse` (packed refs). */
+async function readRef(repo: string, ref: string): Promise<string> {
+  const loose = await readFile(join(repo, ref), "utf8").catch(() => "");
+  if (/^[0-9a-f]{40,64}\n?$/.test(loose)) return loose.trim();
+  return (await git(["rev-parse", "--verify", `${ref}^{commit}`], { cwd: repo })).toString("utf8").trim();
 }
 
 interface TreeEntry {
@@ -230,11 +226,12 @@ export function gitConnector(env: GitConnectorEnv): Connector<GitConfig> {
       }
       const { config, remote } = await transportConfig(ctx, env.network);
       const url = ctx.config.url;
-      let branch = ctx.config.branch;
+      const branch = ctx.config.branch;
       let head: string;
       try {
-        branch ??= await defaultBranch(repo, remote, config);
         const depth = ctx.config.depth === null ? [] : [`--depth=${ctx.config.depth}`];
+        // No branch given: fetch the remote's HEAD, its default branch (no ls-remote round trip).
+        const source = branch ? `refs/heads/${branch}` : "HEAD";
         await git(
           [
             "fetch",
@@ -245,38 +242,41 @@ export function gitConnector(env: GitConnectorEnv): Connector<GitConfig> {
             ...depth,
             "--",
             remote,
-            `+refs/heads/${branch}:refs/conhub/tracked`,
+            `+${source}:refs/conhub/tracked`,
           ],
-          { cwd: repo, config, signal: scope.signal },
+          // No gc while a sync waits on it; and pruning could take the last synced commit (the diff's base) away.
+          {
+            cwd: repo,
+            config: [...config, ["gc.auto", "0"], ["maintenance.auto", "false"]],
+            signal: scope.signal,
+          },
         );
-        head = (await git(["rev-parse", "--verify", "refs/conhub/tracked^{commit}"], { cwd: repo }))
-          .toString("utf8")
-          .trim();
+        head = await readRef(repo, "refs/conhub/tracked");
       } catch (err) {
         throw explain(err, url, branch);
       }
 
       const reader = new BlobReader(repo);
       try {
-        let previous: string | null = null;
-        if (scope.mode === "incremental" && scope.cursor && /^[0-9a-f]{40,64}$/.test(scope.cursor)) {
-          try {
-            await git(["cat-file", "-e", `${scope.cursor}^{commit}`], { cwd: repo });
-            previous = scope.cursor;
-          } catch {
-            ctx.logger.info(
-              { cursor: scope.cursor },
-              "last synced commit is gone (force push?): listing the whole tree",
-            );
-          }
-        }
+        let previous: string | null =
+          scope.mode === "incremental" && scope.cursor && /^[0-9a-f]{40,64}$/.test(scope.cursor)
+            ? scope.cursor
+            : null;
+        let diff: Buffer | undefined;
         if (previous) {
-          // Keep the synced commit reachable, so a later gc cannot take the diff's base away.
-          const changes = parseDiffTree(
-            await git(["diff-tree", "-r", "-z", "--raw", "--no-renames", "--no-abbrev", previous, head], {
+          diff = await git(
+            ["diff-tree", "-r", "-z", "--raw", "--no-renames", "--no-abbrev", previous, head],
+            {
               cwd: repo,
-            }),
-          );
+            },
+          ).catch(() => {
+            ctx.logger.info({ cursor: previous }, "last synced commit is gone: listing the whole tree");
+            return undefined;
+          });
+          if (!diff) previous = null;
+        }
+        if (previous && diff) {
+          const changes = parseDiffTree(diff);
           scope.total(changes.length);
           for (const c of changes) {
             scope.signal.throwIfAborted();
@@ -306,7 +306,6 @@ export function gitConnector(env: GitConnectorEnv): Connector<GitConfig> {
         return { complete: true, cursor: head, root: url };
       } finally {
         reader.close();
-        await git(["update-ref", "refs/conhub/seen", head], { cwd: repo }).catch(() => undefined);
       }
     },
   };

@@ -51,6 +51,8 @@ export interface DataRoutesDeps {
   dataDir: string;
   uploadMaxBytes: number;
   logger: Logger;
+  /** Called after a source is created, changed or deleted (the file watchers follow). */
+  sourcesChanged?: () => void;
 }
 
 const nowIso = () => new Date().toISOString();
@@ -150,6 +152,7 @@ export function dataRoutes(deps: DataRoutesDeps): Hono<AuthEnv> {
       await requestSync(syncDeps, id, { mode: "full", trigger: "create" });
     }
     const source = await ownSource(principal.organizationId, id);
+    deps.sourcesChanged?.();
     return c.json({ source: publicSource(source, { box, principal }) }, 201);
   });
 
@@ -242,6 +245,7 @@ export function dataRoutes(deps: DataRoutesDeps): Hono<AuthEnv> {
       }
       await db.updateTable("sources").set(changes).where("id", "=", source.id).execute();
       if (resync) await requestSync(syncDeps, source.id, { mode: "full", trigger: "config" });
+      deps.sourcesChanged?.();
       const updated = await ownSource(principal.organizationId, source.id);
       return c.json({
         source: publicSource(updated, {
@@ -273,6 +277,7 @@ export function dataRoutes(deps: DataRoutesDeps): Hono<AuthEnv> {
     });
     await queue.enqueue(INDEX_QUEUE, drop, { maxAttempts: 10 });
     await queue.enqueue(INDEX_QUEUE, drop, { maxAttempts: 10, delayMs: 60_000 });
+    deps.sourcesChanged?.();
     await rm(sourceWorkDir(deps.dataDir, source.id), { recursive: true, force: true });
     if (source.type === "upload") {
       const blobs = await deps.blobs();

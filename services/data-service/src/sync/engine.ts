@@ -122,7 +122,7 @@ interface ManifestWrite {
 
 export function createSyncEngine(deps: SyncEngineDeps) {
   const { db, queue, logger, dialect } = deps;
-  const pollMs = deps.pollMs ?? 100;
+  const pollMs = deps.pollMs ?? 25;
   const secretFiles = compileExclusions();
 
   /** Takes the source's lock for `jobId`; false when another live sync holds it (or the source is gone). */
