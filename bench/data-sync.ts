@@ -102,7 +102,17 @@ export async function runDataSyncBench(): Promise<void> {
   ).json()) as { key: string };
   const h = { ...json, authorization: `Bearer ${key}` };
   // biome-ignore lint/suspicious/noExplicitAny: the bench reads a few fields of the API's answers.
-  const get = async (url: string): Promise<any> => (await fetch(url, { headers: h })).json();
+  const get = async (url: string): Promise<any> => {
+    // A keep-alive connection the server closed while the process was busy fails once; retry.
+    for (let i = 0; ; i++) {
+      try {
+        return await (await fetch(url, { headers: h })).json();
+      } catch (err) {
+        if (i >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  };
   const search = async (query: string, sourceId: string) =>
     (
       (await (
