@@ -6,8 +6,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/topology/**/*.test.ts"],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
     fileParallelism: false,
     pool: "forks",
     reporters: ["default", "./test/support/summary-reporter.ts"],

@@ -29,8 +29,8 @@ describe("conhub start (one process, embedded storage)", () => {
     const assigned = await portEnv();
     ports = assigned.ports;
     proc = spawnConhub(["start"], cleanEnv({ ...assigned.env, CONHUB_DATA_DIR: tempDir() }));
-    await waitForUrl(`${gateway()}/health`, 30_000, proc);
-  }, 40_000);
+    await waitForUrl(`${gateway()}/health`, 90_000, proc);
+  }, 120_000);
 
   afterAll(async () => {
     if (proc) await stopConhub(proc, "SIGKILL");

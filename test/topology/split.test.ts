@@ -71,7 +71,7 @@ describe("split topology: every target its own process, behind a real nginx, on 
     }
     await Promise.all(
       targetNames.map((name) =>
-        waitForUrl(`http://127.0.0.1:${targetCatalog[name].port}/health`, 60_000, procs.get(name)),
+        waitForUrl(`http://127.0.0.1:${targetCatalog[name].port}/health`, 180_000, procs.get(name)),
       ),
     );
     const nginxPort =
