@@ -77,7 +77,11 @@ export const dataServiceTarget = defineTarget({
       web: webConnector({ network, maxPages: config.DATA_CRAWL_MAX_PAGES }) as Connector<unknown>,
       upload: uploadConnector(blobs) as Connector<unknown>,
     };
-    const connectorEnv = { localRoots: config.DATA_LOCAL_ROOTS, crawlMaxPages: config.DATA_CRAWL_MAX_PAGES };
+    const connectorEnv = {
+      localRoots: config.DATA_LOCAL_ROOTS,
+      forbiddenRoots: [config.CONHUB_DATA_DIR],
+      crawlMaxPages: config.DATA_CRAWL_MAX_PAGES,
+    };
     const verifier = createAuthVerifier({
       fetch: ctx.services["auth-service"],
       cache: await ctx.storage.cache(),

@@ -88,6 +88,8 @@ export interface Connector<C = unknown> {
 
 export interface ConnectorEnv {
   localRoots: readonly string[];
+  /** Folders no local source may read or contain (ConHub's data dir). */
+  forbiddenRoots: readonly string[];
   crawlMaxPages: number;
 }
 

@@ -212,7 +212,11 @@ export function gitConnector(env: GitConnectorEnv): Connector<GitConfig> {
     credentials: GitCredentials as z.ZodType<Record<string, string>>,
     check(config, connectorEnv) {
       if (isLocal(config.url)) {
-        const problem = localPathProblem(localPath(config.url), connectorEnv.localRoots);
+        const problem = localPathProblem(
+          localPath(config.url),
+          connectorEnv.localRoots,
+          connectorEnv.forbiddenRoots,
+        );
         return problem ? [{ field: "config.url", reason: problem }] : [];
       }
       return [];

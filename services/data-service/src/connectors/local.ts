@@ -25,7 +25,7 @@ export const localConnector: Connector<LocalConfig> = {
   type: "local",
   config: LocalConfig,
   check(config, env) {
-    const problem = localPathProblem(config.path, env.localRoots);
+    const problem = localPathProblem(config.path, env.localRoots, env.forbiddenRoots);
     return problem ? [{ field: "config.path", reason: problem }] : [];
   },
   root: (config) => config.path,
