@@ -52,6 +52,7 @@ export {
   type LocalIngestSummary,
   localSourceId,
 } from "./ingest/local.js";
+export { type FileEntry, walkTree } from "./ingest/walk.js";
 export { type EmbeddedKeywordIndex, openEmbeddedKeywordIndex } from "./keyword/embedded.js";
 export { indexerMigrations } from "./keyword/migrations.js";
 export {

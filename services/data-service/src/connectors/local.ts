@@ -1,9 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { DEFAULT_CLASSIFY } from "@conhub/indexer";
+import { DEFAULT_CLASSIFY, walkTree } from "@conhub/indexer";
 import { z } from "zod";
-// TODO(issue 5): import from "@conhub/indexer" once it exports walkTree (the CLI's .gitignore-aware walker).
-import { walkTree } from "../../../../indexers/src/ingest/walk.js";
 import { type Change, type Connector, type ListingEnd, SourceError } from "./connector.js";
 import { isIndexablePath, localPathProblem } from "./paths.js";
 
