@@ -322,18 +322,42 @@ async function buildVectorStage(
 interface Timed {
   summary: Summary;
   empty: number;
+  samples: number[];
+  /** The slowest items, slowest first. */
+  slowest: Array<{ ms: number; item: string }>;
 }
 
-async function timeAll<T>(items: readonly T[], run: (item: T) => Promise<number>): Promise<Timed> {
+async function timeAll<T>(
+  items: readonly T[],
+  run: (item: T) => Promise<number>,
+  name: (item: T) => string = String,
+): Promise<Timed> {
   const samples: number[] = [];
+  const named: Array<{ ms: number; item: string }> = [];
   let empty = 0;
   for (const item of items) {
     const t = performance.now();
     const found = await run(item);
-    samples.push(performance.now() - t);
+    const took = performance.now() - t;
+    samples.push(took);
+    named.push({ ms: took, item: name(item) });
     if (found === 0) empty++;
   }
-  return { summary: summarize(samples), empty };
+  named.sort((a, b) => b.ms - a.ms);
+  return { summary: summarize(samples), empty, samples, slowest: named.slice(0, 3) };
+}
+
+function merged(parts: readonly Timed[]): Timed {
+  const samples = parts.flatMap((p) => p.samples);
+  return {
+    summary: summarize(samples),
+    empty: parts.reduce((n, p) => n + p.empty, 0),
+    samples,
+    slowest: parts
+      .flatMap((p) => p.slowest)
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 3),
+  };
 }
 
 function row(label: string, timed: Timed, extra = ""): string {
@@ -384,7 +408,10 @@ export async function runScaleBench(): Promise<void> {
     );
   }
 
-  const queries = keyword.queries;
+  // `--queries=N` at measuring time: the first N stored queries of each kind.
+  const queries = (["identifier", "phrase", "sentence"] as const).flatMap((kind) =>
+    keyword.queries.filter((q) => q.kind === kind).slice(0, perKind),
+  );
   const search = (mode: SearchMode) => async (q: BenchQuery) => {
     const response = await engine.search({ query: q.text, limit: 10, mode });
     if (response.notice) throw new Error(`hybrid fell back to keywords: ${response.notice}`);
@@ -395,23 +422,24 @@ export async function runScaleBench(): Promise<void> {
     await search("keyword")(q);
     await search("hybrid")(q);
   }
-  for (const g of keyword.greps.filter((_, i) => i % 8 === 0))
+  for (const g of keyword.greps.filter((g, i) => i % 8 === 0 && g.kind !== "regex-scan"))
     await opened.index.grep({ pattern: g.pattern, limit: 100 });
 
-  log("keyword");
+  // Each row is logged as soon as it is measured: a long run stopped midway still tells something.
+  const text = (q: BenchQuery) => q.text;
   const keywordByKind = new Map<string, Timed>();
   for (const kind of ["identifier", "phrase", "sentence"] as const) {
-    keywordByKind.set(
-      kind,
-      await timeAll(
-        queries.filter((q) => q.kind === kind),
-        search("keyword"),
-      ),
+    const timed = await timeAll(
+      queries.filter((q) => q.kind === kind),
+      search("keyword"),
+      text,
     );
+    keywordByKind.set(kind, timed);
+    log(row(`keyword, ${kind}s`, timed));
   }
-  const keywordAll = await timeAll(queries, search("keyword"));
-  log("hybrid");
-  const hybridAll = await timeAll(queries, search("hybrid"));
+  const keywordAll = merged([...keywordByKind.values()]);
+  const hybridAll = await timeAll(queries, search("hybrid"), text);
+  log(row("hybrid", hybridAll));
   // Hybrid's parts, measured apart on the same queries.
   const queryVectors: Float32Array[] = [];
   const embedTimed = await timeAll(queries, async (q) => {
@@ -419,21 +447,22 @@ export async function runScaleBench(): Promise<void> {
     queryVectors.push(v!);
     return 1;
   });
+  log(row("query embedding", embedTimed));
   let vi = 0;
   const annTimed = await timeAll(
     queries,
     async () => (await vectors.search(queryVectors[vi++]!, { limit: 30 })).length,
   );
-  log("grep");
+  log(row("usearch", annTimed));
   const grepByKind = new Map<string, Timed>();
   for (const kind of ["literal", "regex", "regex-scan"] as const) {
-    grepByKind.set(
-      kind,
-      await timeAll(
-        keyword.greps.filter((g) => g.kind === kind),
-        async (g) => (await opened.index.grep({ pattern: g.pattern, limit: 100 })).hits.length,
-      ),
+    const timed = await timeAll(
+      keyword.greps.filter((g) => g.kind === kind),
+      async (g) => (await opened.index.grep({ pattern: g.pattern, limit: 100 })).hits.length,
+      (g) => g.pattern,
     );
+    grepByKind.set(kind, timed);
+    log(row(`grep, ${kind}`, timed));
   }
   const rssAfter = rssMiB();
   const loadAfter = loadAverage();
@@ -464,6 +493,12 @@ export async function runScaleBench(): Promise<void> {
   out.push(row("· of which query embedding (synthetic MiniLM-L6, q8)", embedTimed));
   out.push(row(`· of which usearch k=30 over ${vectorCount.toLocaleString("en")} vectors`, annTimed));
   for (const [kind, timed] of grepByKind) out.push(row(`grep, ${kind}`, timed));
+  out.push("");
+  const slow = (label: string, timed: Timed) =>
+    `- slowest ${label}: ${timed.slowest.map((x) => `${ms(x.ms)} ms \`${x.item.slice(0, 80)}\``).join(", ")}`;
+  out.push(slow("keyword", keywordAll));
+  out.push(slow("hybrid", hybridAll));
+  for (const [kind, timed] of grepByKind) out.push(slow(`grep ${kind}`, timed));
   out.push("");
   out.push("| build and size | value |\n|---|---|");
   out.push(
