@@ -3,7 +3,9 @@
  * index of 1M chunks (SQLite FTS5 + usearch), through the same code the CLI
  * and the service run (`IndexerEngine.search`, `KeywordIndex.grep`).
  *
- * `npm run bench -- scale --corpus=DIR [--chunks=1000000] [--work=DIR] [--queries=100] [--sample=512]`
+ * `npm run bench -- scale --corpus=DIR [--chunks=1000000] [--work=DIR] [--queries=100] [--sample=512]
+ *  [--dtype=q8|fp32] [--rebuild] [--build-only]` — `--queries` is per kind (identifiers, phrases,
+ *  sentences): how many are derived when building, and how many of those are measured.
  *
  * Build (once; cached in `--work`, default `$TMPDIR/conhub-bench`, never
  * inside the repository):

@@ -30,9 +30,9 @@ import { splitIdentifier } from "../../indexers/src/tokenize.js";
  * The tokenizer cannot be the real one either (its vocabulary is not on
  * this machine): `buildVocabulary` makes a 30522-entry WordPiece vocabulary
  * from a corpus (BERT's layout of special tokens, single characters, the
- * most frequent identifier parts as words and short `##` pieces), which
- * tokenizes code about as densely as BERT's English vocabulary does — see
- * `tokensPerChar` in the results, not a claim of equality.
+ * most frequent identifier parts as words and short `##` pieces). How
+ * densely it cuts text (tokens per character) is reported with the results:
+ * BERT's own vocabulary would cut code somewhat differently.
  */
 
 const { onnx } = onnxProto;
