@@ -24,6 +24,13 @@ import type { Migration } from "kysely";
 import type { LoadedConfig } from "./config.js";
 
 /**
+ * SQLite page sizes for services whose files are created with a non-default
+ * one (must equal `INDEXER_SQLITE_PAGE_SIZE` of @conhub/indexer, which opens
+ * the same file on its own in the CLI); only new files take it.
+ */
+const SQLITE_PAGE_SIZES: Readonly<Record<string, number>> = { indexer: 16384 };
+
+/**
  * The only place that chooses adapters: embedded ones by default, PostgreSQL
  * and Redis when their URLs are set. Adapters are opened on first use and
  * shared by the targets of this process; `close` closes them all.
@@ -89,7 +96,12 @@ export class StorageFactory {
       const c = this.config;
       store = c.DATABASE_URL
         ? openPostgresStore({ url: c.DATABASE_URL, service, poolMax: c.DATABASE_POOL_MAX, logger: this.log })
-        : openSqliteStore({ dataDir: c.CONHUB_DATA_DIR, service, logger: this.log });
+        : openSqliteStore({
+            dataDir: c.CONHUB_DATA_DIR,
+            service,
+            logger: this.log,
+            ...(SQLITE_PAGE_SIZES[service] ? { pageSize: SQLITE_PAGE_SIZES[service] } : {}),
+          });
       this.relational.set(service, store);
     }
     return store;

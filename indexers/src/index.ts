@@ -54,7 +54,7 @@ export {
 } from "./ingest/local.js";
 export { type FileEntry, walkTree } from "./ingest/walk.js";
 export { type EmbeddedKeywordIndex, openEmbeddedKeywordIndex } from "./keyword/embedded.js";
-export { indexerMigrations } from "./keyword/migrations.js";
+export { INDEXER_SQLITE_PAGE_SIZE, indexerMigrations } from "./keyword/migrations.js";
 export {
   highlightRanges,
   makeSnippet,

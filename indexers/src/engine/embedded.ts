@@ -1,6 +1,6 @@
 import { openSqliteStore } from "@conhub/storage";
 import type { Logger } from "@conhub/utils";
-import { indexerMigrations } from "../keyword/migrations.js";
+import { INDEXER_SQLITE_PAGE_SIZE, indexerMigrations } from "../keyword/migrations.js";
 import type { IndexerEngine } from "./engine.js";
 import { type EngineConfig, openIndexerEngine } from "./open.js";
 
@@ -12,7 +12,11 @@ import { type EngineConfig, openIndexerEngine } from "./open.js";
  * engine closes the store.
  */
 export async function openEmbeddedEngine(config: EngineConfig, logger?: Logger): Promise<IndexerEngine> {
-  const store = await openSqliteStore({ dataDir: config.CONHUB_DATA_DIR, service: "indexer" });
+  const store = await openSqliteStore({
+    dataDir: config.CONHUB_DATA_DIR,
+    service: "indexer",
+    pageSize: INDEXER_SQLITE_PAGE_SIZE,
+  });
   try {
     await store.migrate(indexerMigrations);
     return await openIndexerEngine({ store, config, ownsStore: true, ...(logger ? { logger } : {}) });

@@ -1,6 +1,6 @@
 import { openSqliteStore, type RelationalStore } from "@conhub/storage";
 import type { KeywordIndex } from "../ports/keyword-index.js";
-import { indexerMigrations } from "./migrations.js";
+import { INDEXER_SQLITE_PAGE_SIZE, indexerMigrations } from "./migrations.js";
 import { openSqliteKeywordIndex } from "./sqlite.js";
 
 export interface EmbeddedKeywordIndex {
@@ -15,7 +15,7 @@ export interface EmbeddedKeywordIndex {
  * its FTS5 tables.
  */
 export async function openEmbeddedKeywordIndex(dataDir: string): Promise<EmbeddedKeywordIndex> {
-  const store = await openSqliteStore({ dataDir, service: "indexer" });
+  const store = await openSqliteStore({ dataDir, service: "indexer", pageSize: INDEXER_SQLITE_PAGE_SIZE });
   try {
     await store.migrate(indexerMigrations);
     const index = await openSqliteKeywordIndex(store);

@@ -123,6 +123,14 @@ export const organizationsAndVectorsMigration: Migration = {
   },
 };
 
+/**
+ * SQLite page size of the indexer's store, set when the file is created
+ * (`openSqliteStore({ pageSize })`): chunk rows of a few KB waste much of a
+ * 4 KB page in overflow pages; 16 KB pages measured 87 → 76 MB for kafka's
+ * chunk table before compression. Existing files keep their page size.
+ */
+export const INDEXER_SQLITE_PAGE_SIZE = 16384;
+
 /** The organization of sources indexed by the CLI on its own data dir. */
 export const LOCAL_ORG_ID = "local";
 

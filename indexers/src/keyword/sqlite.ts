@@ -26,6 +26,7 @@ import type {
 } from "../ports/keyword-index.js";
 import { globToRegExp } from "../safety/glob.js";
 import { ftsText } from "../tokenize.js";
+import { decodeChunkText, encodeChunkText, type StoredChunkText } from "./chunk-text.js";
 import { LOCAL_ORG_ID } from "./migrations.js";
 import {
   fts5MatchExpression,
@@ -122,6 +123,13 @@ export interface HitRow {
   language: Language;
   text: string;
   score: number;
+}
+
+/** A `HitRow` as read from SQLite: the text as stored (`chunk-text.ts`). */
+type StoredHitRow = Omit<HitRow, "text"> & { text: StoredChunkText };
+
+function decodeRow(row: StoredHitRow): HitRow {
+  return typeof row.text === "string" ? (row as HitRow) : { ...row, text: decodeChunkText(row.text) };
 }
 
 class SqliteKeywordIndex implements KeywordIndex {
@@ -230,7 +238,7 @@ class SqliteKeywordIndex implements KeywordIndex {
         await sql`insert into chunks (id, document_id, ordinal, start_line, end_line, start_byte, end_byte, kind, symbol_path, language, token_estimate, text) values ${sql.join(
           batch.map(
             ({ id, chunk: c }) =>
-              sql`(${id}, ${documentId}, ${c.ordinal}, ${c.startLine}, ${c.endLine}, ${c.startByte}, ${c.endByte}, ${c.kind}, ${c.symbolPath}, ${c.language}, ${c.tokenEstimate}, ${c.text})`,
+              sql`(${id}, ${documentId}, ${c.ordinal}, ${c.startLine}, ${c.endLine}, ${c.startByte}, ${c.endByte}, ${c.kind}, ${c.symbolPath}, ${c.language}, ${c.tokenEstimate}, ${encodeChunkText(c.text)})`,
           ),
         )}`.execute(trx);
         await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${sql.join(
@@ -305,7 +313,7 @@ class SqliteKeywordIndex implements KeywordIndex {
        where source_id = ${sourceId} and path = ${path}`.execute(this.db);
     const doc = rows[0];
     if (!doc) return undefined;
-    const chunks = await sql<StoredDocument["chunks"][number]>`
+    const chunks = await sql<Omit<StoredDocument["chunks"][number], "text"> & { text: StoredChunkText }>`
       select id as "chunkId", ordinal, start_line as "startLine", end_line as "endLine", kind, symbol_path as symbol, text
       from chunks where document_id = ${doc.id} order by ordinal`.execute(this.db);
     return {
@@ -316,7 +324,7 @@ class SqliteKeywordIndex implements KeywordIndex {
       contentHash: doc.content_hash,
       bytes: Number(doc.bytes),
       indexedAt: doc.indexed_at,
-      chunks: chunks.rows.map((c) => ({ ...c, chunkId: Number(c.chunkId) })),
+      chunks: chunks.rows.map((c) => ({ ...c, chunkId: Number(c.chunkId), text: decodeChunkText(c.text) })),
     };
   }
 
@@ -343,7 +351,7 @@ class SqliteKeywordIndex implements KeywordIndex {
     // With a path glob (checked here, not in SQL) read further pages until enough hits pass it.
     const page = pathFilter ? Math.max(limit * 5, 200) : limit;
     for (let offset = 0; hits.length < limit; offset += page) {
-      const { rows } = await sql<HitRow>`
+      const { rows } = await sql<StoredHitRow>`
         select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text,
                -bm25(chunks_fts, ${sql.lit(BM25_WEIGHTS[0])}, ${sql.lit(BM25_WEIGHTS[1])}, ${sql.lit(BM25_WEIGHTS[2])}, ${sql.lit(BM25_WEIGHTS[3])}) as score
         from chunks_fts f
@@ -354,7 +362,7 @@ class SqliteKeywordIndex implements KeywordIndex {
         limit ${page} offset ${offset}`.execute(this.db);
       for (const row of rows) {
         if (pathFilter && !pathFilter.test(row.path)) continue;
-        hits.push(hitFromRow(row, terms));
+        hits.push(hitFromRow(decodeRow(row), terms));
         if (hits.length >= limit) break;
       }
       if (rows.length < page) break;
@@ -377,23 +385,24 @@ class SqliteKeywordIndex implements KeywordIndex {
     let lastId = 0;
     for (;;) {
       const { rows } = literals
-        ? await sql<HitRow>`
+        ? await sql<StoredHitRow>`
             select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text, 0 as score
             from chunks_trigram t
             join chunks c on c.id = t.rowid
             join documents d on d.id = c.document_id
             where chunks_trigram match ${trigramMatchExpression(literals)} and c.id > ${lastId} ${where}
             order by c.id limit ${page}`.execute(this.db)
-        : await sql<HitRow>`
+        : await sql<StoredHitRow>`
             select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text, 0 as score
             from chunks c
             join documents d on d.id = c.document_id
             where c.id > ${lastId} ${where}
             order by c.id limit ${page}`.execute(this.db);
-      for (const row of rows) {
-        lastId = row.id;
-        if (pathFilter && !pathFilter.test(row.path)) continue;
+      for (const stored of rows) {
+        lastId = stored.id;
+        if (pathFilter && !pathFilter.test(stored.path)) continue;
         candidates++;
+        const row = decodeRow(stored);
         if (!matcher.test(row.text)) continue;
         const lines = row.text.split("\n");
         for (let i = 0; i < lines.length; i++) {
@@ -524,12 +533,12 @@ class SqliteKeywordIndex implements KeywordIndex {
   }
 
   async pendingEmbeddings(limit: number, afterChunkId = 0): Promise<PendingChunk[]> {
-    const { rows } = await sql<PendingChunk>`
+    const { rows } = await sql<Omit<PendingChunk, "text"> & { text: StoredChunkText }>`
       select c.id as "chunkId", d.source_id as "sourceId", d.path, c.symbol_path as symbol, c.language, c.text
       from chunks c join documents d on d.id = c.document_id
       where c.embedded = 0 and c.id > ${afterChunkId}
       order by c.id limit ${limit}`.execute(this.db);
-    return rows;
+    return rows.map((r) => ({ ...r, text: decodeChunkText(r.text) }));
   }
 
   async markEmbedded(chunkIds: readonly number[]): Promise<void> {
@@ -579,9 +588,9 @@ class SqliteKeywordIndex implements KeywordIndex {
     if (chunkIds.length === 0) return [];
     const pathFilter = filters?.pathGlob ? globToRegExp(filters.pathGlob) : undefined;
     const where = filterSql(filters);
-    const byId = new Map<number, HitRow>();
+    const byId = new Map<number, StoredHitRow>();
     for (const batch of batches(chunkIds)) {
-      const { rows } = await sql<HitRow>`
+      const { rows } = await sql<StoredHitRow>`
         select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text, 0 as score
         from chunks c join documents d on d.id = c.document_id
         where c.id in (${sql.join(batch)}) ${where}`.execute(this.db);
@@ -593,7 +602,7 @@ class SqliteKeywordIndex implements KeywordIndex {
     const hits: SearchHit[] = [];
     for (const id of chunkIds) {
       const row = byId.get(id);
-      if (row) hits.push(hitFromRow(row, terms));
+      if (row) hits.push(hitFromRow(decodeRow(row), terms));
     }
     return hits;
   }
@@ -657,7 +666,7 @@ interface FtsSourceRow {
   id: number;
   path: string;
   symbol_path: string;
-  text: string;
+  text: StoredChunkText;
 }
 
 /**
@@ -673,7 +682,7 @@ function ftsRows(rows: readonly FtsSourceRow[], deleting = false): RawBuilder<un
       cols = pathColumns(r.path);
       byPath.set(r.path, cols);
     }
-    const values = sql`${r.id}, ${cols.nameTerms}, ${cols.dirTerms}, ${ftsText(r.symbol_path)}, ${ftsText(r.text)}`;
+    const values = sql`${r.id}, ${cols.nameTerms}, ${cols.dirTerms}, ${ftsText(r.symbol_path)}, ${ftsText(decodeChunkText(r.text))}`;
     return deleting ? sql`('delete', ${values})` : sql`(${values})`;
   });
 }
