@@ -1,5 +1,10 @@
 import { join } from "node:path";
-import { createAuthVerifier, createTargetApp, defineTarget } from "@conhub/middleware";
+import {
+  createAuthVerifier,
+  createTargetApp,
+  defineTarget,
+  loadServiceMasterSecret,
+} from "@conhub/middleware";
 import type { Kysely } from "kysely";
 import { type DataConfig, dataConfigShape } from "./config.js";
 import type { Connector } from "./connectors/connector.js";
@@ -8,6 +13,7 @@ import { localConnector } from "./connectors/local.js";
 import { uploadConnector } from "./connectors/upload.js";
 import { webConnector } from "./connectors/web.js";
 import type { DataDatabase } from "./db/schema.js";
+import { internalRoutes } from "./http/internal.js";
 import { dataRoutes } from "./http/routes.js";
 import { dataMigrations } from "./migrations/index.js";
 import { safeFetch } from "./net/safe-fetch.js";
@@ -103,6 +109,17 @@ export const dataServiceTarget = defineTarget({
         uploadMaxBytes: Math.min(config.DATA_UPLOAD_MAX_BYTES, config.HTTP_BODY_LIMIT_BYTES),
         logger: ctx.logger,
         sourcesChanged: () => void watchers?.refresh().catch(() => undefined),
+      }),
+    );
+    // For other services only (the webhook service); not routed by the gateway.
+    app.route(
+      "/internal",
+      internalRoutes({
+        db,
+        dialect: store.dialect,
+        queue,
+        box,
+        serviceSecret: await loadServiceMasterSecret(config.JWT_SECRET, config.CONHUB_DATA_DIR),
       }),
     );
     const engine = createSyncEngine({

@@ -25,6 +25,16 @@ export {
   scopesForRole,
   verifyPath,
 } from "./auth/index.js";
+export {
+  loadServiceMasterSecret,
+  requireService,
+  type ServiceCallerEnv,
+  serviceAuthorization,
+  serviceAuthScheme,
+  serviceToken,
+  verifyServiceAuthorization,
+  withServiceToken,
+} from "./auth/service-token.js";
 export { createHttpMetrics, type HttpMetrics } from "./metrics.js";
 export { problemContentType, problemResponse, renderProblem, toAppError } from "./problem.js";
 export { type ReadinessCheck, runReadinessChecks } from "./readiness.js";
