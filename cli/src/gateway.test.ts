@@ -20,6 +20,10 @@ describe("routeFor (the seed's route table)", () => {
     ["/status.json", "frontend"],
     ["/api/authx", "frontend"],
     ["/indexers", "frontend"],
+    ["/.well-known/oauth-authorization-server", "auth-service"],
+    ["/.well-known/oauth-protected-resource", "mcp-service"],
+    ["/.well-known/oauth-protected-resource/mcp", "mcp-service"],
+    ["/.well-known/oauth-protected-resource/other", "frontend"],
   ])("%s → %s", (path, target) => {
     expect(routeFor(path)).toBe(target);
   });

@@ -11,8 +11,20 @@ const routes = targetNames
   // Longest prefix first, so a nested route would win over its parent.
   .sort((a, b) => b.prefix.length - a.prefix.length);
 
+/**
+ * OAuth discovery documents at the root (RFC 8414, RFC 9728), where MCP
+ * clients look for them: exact paths, the same as the `location =` blocks in
+ * `nginx/nginx.conf`.
+ */
+export const wellKnownRoutes: Readonly<Record<string, TargetName>> = {
+  "/.well-known/oauth-authorization-server": "auth-service",
+  "/.well-known/oauth-protected-resource": "mcp-service",
+  "/.well-known/oauth-protected-resource/mcp": "mcp-service",
+};
+
 /** The seed's route table: `/api/auth/*` → auth-service, …, `/indexer/*`, `/mcp/*`, and `/` → frontend. */
 export function routeFor(path: string): TargetName {
+  if (Object.hasOwn(wellKnownRoutes, path)) return wellKnownRoutes[path]!;
   for (const route of routes) {
     if (path === route.prefix || path.startsWith(`${route.prefix}/`)) return route.name;
   }

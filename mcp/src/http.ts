@@ -24,8 +24,6 @@ export const wellKnownPaths = [
   "/.well-known/oauth-protected-resource/mcp",
   "/.well-known/oauth-protected-resource",
 ];
-/** The auth service's gateway prefix: the issuer OAuth clients are pointed at. */
-export const authorizationServerPath = "/api/auth";
 
 export interface McpServiceEndpointOptions {
   verifier: AuthVerifier;
@@ -53,11 +51,16 @@ export function publicOrigin(request: Request): string {
   return `${scheme}://${authority}`;
 }
 
-/** RFC 9728 metadata for the MCP endpoint: its authorization server is ConHub's auth service. */
+/**
+ * RFC 9728 metadata for the MCP endpoint: its authorization server is ConHub's
+ * auth service, whose issuer is the public origin (`AUTH_PUBLIC_URL`; its
+ * RFC 8414 metadata is at `<origin>/.well-known/oauth-authorization-server`,
+ * which the gateway routes to the auth service).
+ */
 export function protectedResourceMetadata(origin: string) {
   return {
     resource: `${origin}${mcpPath}`,
-    authorization_servers: [`${origin}${authorizationServerPath}`],
+    authorization_servers: [origin],
     bearer_methods_supported: ["header"],
     scopes_supported: [...apiKeyScopes],
     resource_name: "ConHub",
@@ -113,7 +116,8 @@ export function mountMcpService(app: ServiceApp, options: McpServiceEndpointOpti
     }
     let principal: Principal;
     try {
-      principal = await options.verifier.verify(token);
+      // OAuth tokens issued to MCP clients are accepted only for this resource.
+      principal = await options.verifier.verify(token, { resource: `${publicOrigin(c.req.raw)}${mcpPath}` });
     } catch (err) {
       if (err instanceof AppError && err.kind === "unauthorized") {
         return c.body(rpcError(-32000, `${err.message} Use a valid ConHub API key or sign in again.`), 401, {

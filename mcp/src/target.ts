@@ -25,7 +25,7 @@ export const mcpServiceTarget = defineTarget({
   configShape: {},
   capabilities: {
     summary:
-      "ConHub's MCP server: search (hybrid), read (exact lines, paginated), grep (RE2), find_symbol, list_sources, list_documents and ask (best passages with citations; no AI answer until ai-service exists) over the caller's organization's index; documents as conhub:// resources; agent-rules prompts (built-in defaults). Bearer API key or access token; OAuth protected-resource metadata points at auth-service (which has no OAuth authorization-server endpoints yet). Aggregates the filesystem MCP server's tools as fs_* for callers with the admin scope, when that target answers.",
+      "ConHub's MCP server: search (hybrid), read (exact lines, paginated), grep (RE2), find_symbol, list_sources, list_documents and ask (best passages with citations; no AI answer until ai-service exists) over the caller's organization's index; documents as conhub:// resources; agent-rules prompts (built-in defaults). Bearer API key or access token; OAuth-capable MCP clients sign in through auth-service (protected-resource metadata names it; its tokens for this resource are accepted). Aggregates the filesystem MCP server's tools as fs_* for callers with the admin scope, when that target answers.",
     available: [
       "POST /mcp (Streamable HTTP, stateless JSON responses; Bearer API key or JWT)",
       `tools: ${contextToolNames.join(", ")}, fs_* (filesystem server, admin scope)`,
@@ -38,7 +38,6 @@ export const mcpServiceTarget = defineTarget({
     planned: [
       "ask composes answers through ai-service",
       "agent rules editable per organization (security-service)",
-      "sign-in of OAuth MCP clients (auth-service as an OAuth authorization server)",
     ],
     issue: 6,
   },

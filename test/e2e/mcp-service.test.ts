@@ -144,7 +144,7 @@ describe("MCP service over Streamable HTTP", () => {
           resourceMetadataUrl: resourceMetadataUrl!,
         });
         expect(metadata.resource).toBe(`${origin}/mcp`);
-        expect(metadata.authorization_servers).toEqual([`${origin}/api/auth`]);
+        expect(metadata.authorization_servers).toEqual([origin]);
         expect(metadata.scopes_supported).toContain("search:read");
         expect(metadata.bearer_methods_supported).toEqual(["header"]);
       }

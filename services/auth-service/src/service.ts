@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { targetCatalog } from "@conhub/config";
 import { createAuthVerifier, inProcessFetch, type ServiceApp } from "@conhub/middleware";
 import type { Cache, RateLimiter, RelationalStore } from "@conhub/storage";
@@ -17,6 +18,8 @@ import type { AuthDeps } from "./deps.js";
 import { createMailer } from "./mail/mailer.js";
 import { configuredProviders } from "./oauth/providers.js";
 import { oauthRoutes } from "./oauth/routes.js";
+import type { OAuthServerSettings } from "./oauth-server/grants.js";
+import { authorizationServerMetadataRoute, oauthServerRoutes } from "./oauth-server/routes.js";
 import { organizationRoutes } from "./orgs/routes.js";
 import { sessionRoutes } from "./sessions/routes.js";
 import { createAccessTokens } from "./tokens/access-tokens.js";
@@ -49,7 +52,8 @@ export async function createAuthService(options: AuthServiceOptions): Promise<Au
   const now = options.now ?? (() => new Date());
   const db = options.store.db as Kysely<AuthDatabase>;
   const background = new BackgroundTasks(logger);
-  const box = createSecretBox([await loadMasterSecret(config.JWT_SECRET, config.CONHUB_DATA_DIR)]);
+  const masterSecret = await loadMasterSecret(config.JWT_SECRET, config.CONHUB_DATA_DIR);
+  const box = createSecretBox([masterSecret]);
   const keys = await loadSigningKeys({
     configuredPem: config.AUTH_SIGNING_KEY,
     dialect: options.store.dialect,
@@ -83,8 +87,16 @@ export async function createAuthService(options: AuthServiceOptions): Promise<Au
   logger.info({ kid: keys.kid, keySource: keys.source, smtp: settings.smtpConfigured }, "auth service ready");
 
   const prefix = targetCatalog["auth-service"].gatewayPrefix ?? "/api/auth";
-  // The JWKS is also served at the root, where OAuth/OIDC clients look for it.
+  // ConHub as an OAuth authorization server for MCP clients: the issuer is the public URL.
+  const oauthServer: OAuthServerSettings = {
+    issuer: settings.publicUrl,
+    resource: `${settings.publicUrl}/mcp`,
+    formKey: createHmac("sha256", masterSecret).update("conhub oauth-server forms").digest(),
+  };
+  // The JWKS and the authorization-server metadata are also served at the root, where OAuth clients look.
   options.app.route("/", jwksRoute(deps));
+  options.app.route("/", authorizationServerMetadataRoute(oauthServer, prefix));
+  options.app.route(prefix, authorizationServerMetadataRoute(oauthServer, prefix));
   options.app.route(prefix, jwksRoute(deps));
   options.app.route(prefix, tokenRoutes(deps));
   options.app.route(prefix, accountRoutes(deps));
@@ -97,6 +109,8 @@ export async function createAuthService(options: AuthServiceOptions): Promise<Au
     fetch: inProcessFetch("auth-service", (request) => options.app.fetch(request)),
     cache: deps.cache,
   });
+  // Before the provider routes: `/oauth/authorize` must not be taken for a provider name.
+  options.app.route(prefix, oauthServerRoutes(deps, oauthServer, prefix));
   options.app.route(prefix, oauthRoutes(deps, { providers: configuredProviders(config), verifier }));
 
   return {

@@ -63,6 +63,7 @@ export const authServiceTarget = defineTarget({
       "GET /api/auth/oauth/providers, GET /api/auth/oauth/:provider[?link=1&redirect=/path], GET /api/auth/oauth/:provider/callback",
       "GET /api/auth/oauth/identities, DELETE /api/auth/oauth/identities/:id",
       "GET /api/auth/connections; GET /api/auth/internal/connections/:id/token (API key or JWT with sources:read, same organization)",
+      "OAuth 2.1 authorization server for MCP clients: GET /.well-known/oauth-authorization-server (and under /api/auth), POST /api/auth/oauth/register (RFC 7591), GET/POST /api/auth/oauth/authorize (sign-in and consent page, PKCE S256), POST /api/auth/oauth/token (authorization_code, refresh_token)",
       "GET /health, /ready, /info, /metrics",
     ],
     planned: [],

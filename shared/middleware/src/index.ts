@@ -12,6 +12,7 @@ export {
   callerOrganization,
   createAuthVerifier,
   defaultApiKeyCacheTtlMs,
+  delegatedTokenAudience,
   isRole,
   jwksPath,
   type Principal,
@@ -23,6 +24,7 @@ export {
   roles,
   type Scope,
   scopesForRole,
+  type VerifyOptions,
   verifyPath,
 } from "./auth/index.js";
 export {

@@ -26,6 +26,10 @@ export const auditEventTypes = [
   "identity.linked",
   "identity.removed",
   "connection.added",
+  "oauth.client_registered",
+  "oauth.authorized",
+  "oauth.code_reuse_detected",
+  "oauth.refresh_reuse_detected",
 ] as const;
 export type AuditEventType = (typeof auditEventTypes)[number];
 

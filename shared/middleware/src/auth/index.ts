@@ -12,6 +12,7 @@ export {
   accessTokenIssuer,
   apiKeyPrefix,
   apiKeyScopes,
+  delegatedTokenAudience,
   isRole,
   jwksPath,
   type Principal,
@@ -27,4 +28,5 @@ export {
   type AuthVerifierOptions,
   createAuthVerifier,
   defaultApiKeyCacheTtlMs,
+  type VerifyOptions,
 } from "./verifier.js";

@@ -40,6 +40,14 @@ export interface Principal {
 /** `iss` and `aud` of ConHub access tokens: fixed names, so no URL configuration has to agree between services. */
 export const accessTokenIssuer = "urn:conhub:auth";
 export const accessTokenAudience = "urn:conhub:api";
+/**
+ * The second audience of access tokens that ConHub's OAuth authorization server
+ * issues to MCP clients (beside the MCP resource URL itself). Such a token is a
+ * delegated credential: it carries only the scopes the user approved (`scope`
+ * claim, further limited by the role), the auth service's own account, key and
+ * session routes refuse it, and the MCP service also checks the resource URL.
+ */
+export const delegatedTokenAudience = "urn:conhub:mcp";
 /** Every ConHub API key starts with this (`chk_<id>_<secret>`); anything else after `Bearer` is taken for a JWT. */
 export const apiKeyPrefix = "chk_";
 /** Where the auth service publishes its public keys. */

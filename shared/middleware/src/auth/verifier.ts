@@ -9,10 +9,12 @@ import {
   accessTokenIssuer,
   apiKeyPrefix,
   apiKeyScopes,
+  delegatedTokenAudience,
   isRole,
   jwksPath,
   type Principal,
   roles,
+  type Scope,
   scopesForRole,
   verifyPath,
 } from "./principal.js";
@@ -36,7 +38,29 @@ export interface AuthVerifierOptions {
 
 export interface AuthVerifier {
   /** The principal behind a bearer credential; throws `unauthorized` (401) or `unavailable` (503, auth service down). */
-  verify(token: string): Promise<Principal>;
+  verify(token: string, options?: VerifyOptions): Promise<Principal>;
+}
+
+export interface VerifyOptions {
+  /**
+   * The resource (RFC 8707) the caller serves, e.g. `https://conhub.example/mcp`.
+   * A delegated token (audience `urn:conhub:mcp`) is then accepted only if its
+   * `aud` also names this resource.
+   */
+  resource?: string;
+}
+
+/** The `aud` claim as a list. */
+function audiences(aud: unknown): string[] {
+  if (typeof aud === "string") return [aud];
+  return Array.isArray(aud) ? aud.filter((a): a is string => typeof a === "string") : [];
+}
+
+/** The scopes a token's `scope` claim names (space-separated), known ones only. */
+function scopeClaim(scope: unknown): Scope[] {
+  if (typeof scope !== "string") return [];
+  const known = apiKeyScopes as readonly string[];
+  return scope.split(" ").filter((s): s is Scope => known.includes(s));
 }
 
 const VerifyAnswer = z.object({
@@ -89,12 +113,13 @@ export function createAuthVerifier(options: AuthVerifierOptions): AuthVerifier {
     return inflight;
   }
 
-  async function verifyJwt(token: string): Promise<Principal> {
+  async function verifyJwt(token: string, verifyOptions: VerifyOptions): Promise<Principal> {
     if (!keySet || Date.now() - keySet.fetchedAt > maxAge) await fetchJwks();
     const verifyOnce = () =>
       jwtVerify(token, keySet!.get, {
         issuer: accessTokenIssuer,
-        audience: accessTokenAudience,
+        // Every token must name one of these; which one decides what it may do (below).
+        audience: [accessTokenAudience, delegatedTokenAudience],
         algorithms: ["EdDSA"],
       });
     let result: Awaited<ReturnType<typeof verifyOnce>>;
@@ -112,16 +137,26 @@ export function createAuthVerifier(options: AuthVerifierOptions): AuthVerifier {
       if (err instanceof AppError) throw err;
       throw errors.unauthorized("The access token is invalid or expired.");
     }
-    const { sub, org, role, exp } = result.payload;
+    const { sub, org, role, exp, aud, scope } = result.payload;
     if (typeof sub !== "string" || typeof org !== "string" || !isRole(role) || typeof exp !== "number") {
       throw errors.unauthorized("The access token is invalid or expired.");
+    }
+    const audience = audiences(aud);
+    let scopes = scopesForRole(role);
+    if (!audience.includes(accessTokenAudience)) {
+      // A delegated (OAuth, MCP client) token: only the approved scopes, and only for its resource.
+      if (verifyOptions.resource !== undefined && !audience.includes(verifyOptions.resource)) {
+        throw errors.unauthorized("The access token was issued for another resource.");
+      }
+      const approved = scopeClaim(scope);
+      scopes = scopes.filter((s) => approved.includes(s));
     }
     return {
       kind: "jwt",
       userId: sub,
       organizationId: org,
       role,
-      scopes: scopesForRole(role),
+      scopes,
       expiresAt: new Date(exp * 1000).toISOString(),
     };
   }
@@ -164,8 +199,8 @@ export function createAuthVerifier(options: AuthVerifierOptions): AuthVerifier {
   }
 
   return {
-    verify(token) {
-      return token.startsWith(apiKeyPrefix) ? verifyApiKey(token) : verifyJwt(token);
+    verify(token, verifyOptions = {}) {
+      return token.startsWith(apiKeyPrefix) ? verifyApiKey(token) : verifyJwt(token, verifyOptions);
     },
   };
 }
