@@ -1,4 +1,12 @@
 export {
+  CONHUB_EVENTS_TOPIC,
+  ConhubEvent,
+  type ConhubEventType,
+  conhubEventTypes,
+  type WebhookEventType,
+  webhookEventTypes,
+} from "./events.js";
+export {
   Capabilities,
   DependencyStatus,
   HealthResponse,
