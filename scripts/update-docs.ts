@@ -1,4 +1,4 @@
 import { updateDocs } from "../cli/src/docs.js";
 
-updateDocs();
+await updateDocs();
 console.error("Updated README.md (configuration table) and .env.example");

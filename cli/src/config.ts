@@ -10,14 +10,14 @@ import {
   type VariableDoc,
 } from "@conhub/config";
 import type { PlatformConfig } from "@conhub/middleware";
-import { targetModules } from "./targets.js";
+import { loadTargetModules, type TargetModules } from "./targets.js";
 
 export type LoadedConfig = PlatformConfig & Record<string, unknown>;
 
 /** The platform variables plus those of the given targets. */
-export function configShape(targets: readonly TargetName[]): EnvShape {
+export function configShape(targets: readonly TargetName[], modules: TargetModules): EnvShape {
   const shape: EnvShape = { ...platformEnv };
-  for (const name of targets) Object.assign(shape, targetModules[name].configShape);
+  for (const name of targets) Object.assign(shape, modules[name]!.configShape);
   return shape;
 }
 
@@ -25,11 +25,12 @@ export function configShape(targets: readonly TargetName[]): EnvShape {
  * Parses the environment once for the targets to run and reports every
  * problem at once: schema violations and each target's own cross-checks.
  */
-export function loadConfig(
+export async function loadConfig(
   targets: readonly TargetName[],
   env: Readonly<Record<string, string | undefined>>,
-): { ok: true; config: LoadedConfig } | { ok: false; problems: ConfigProblem[] } {
-  const shape = configShape(targets);
+): Promise<{ ok: true; config: LoadedConfig } | { ok: false; problems: ConfigProblem[] }> {
+  const modules = await loadTargetModules(targets);
+  const shape = configShape(targets, modules);
   let parsed = parseEnv(shape, env);
   const problems: ConfigProblem[] = [];
   if (!parsed.ok) {
@@ -49,7 +50,7 @@ export function loadConfig(
   }
   const config = { ...raw, ports, urls } as LoadedConfig;
   for (const name of targets) {
-    problems.push(...(targetModules[name].validateConfig?.(config) ?? []));
+    problems.push(...(modules[name]!.validateConfig?.(config) ?? []));
   }
   // Two listeners of this process on one port can never both start.
   const byPort = new Map<number, string[]>();
@@ -63,18 +64,19 @@ export function loadConfig(
 }
 
 /** Every variable of every target, documented, sorted by first appearance (platform first). */
-export function allVariables(): VariableDoc[] {
-  return Object.entries(configShape(targetNames)).map(([name, schema]) => documentVariable(name, schema));
+export async function allVariables(): Promise<VariableDoc[]> {
+  const shape = configShape(targetNames, await loadTargetModules(targetNames));
+  return Object.entries(shape).map(([name, schema]) => documentVariable(name, schema));
 }
 
 /** `.env.example`, generated from the schemas (a test keeps the committed file equal to this). */
-export function renderEnvExample(): string {
+export async function renderEnvExample(): Promise<string> {
   const lines = [
     "# ConHub configuration. Unset variables take the default shown; production also needs JWT_SECRET.",
     "# Generated from the zod schemas by `conhub config --env-example`; a test keeps it in sync.",
     "",
   ];
-  for (const v of allVariables()) {
+  for (const v of await allVariables()) {
     lines.push(`# ${v.description}`);
     const value = v.default ?? v.example ?? "";
     lines.push(`# ${v.name}=${value}`);
@@ -84,9 +86,9 @@ export function renderEnvExample(): string {
 }
 
 /** The README's configuration table, generated from the schemas. */
-export function renderVariablesTable(): string {
+export async function renderVariablesTable(): Promise<string> {
   const rows = ["| Variable | Default | Description |", "|---|---|---|"];
-  for (const v of allVariables()) {
+  for (const v of await allVariables()) {
     const def = v.default === undefined ? "—" : `\`${v.default}\``;
     rows.push(`| \`${v.name}\` | ${def} | ${v.description.replaceAll("|", "\\|")} |`);
   }

@@ -9,15 +9,15 @@ const start = "<!-- env-table:start -->";
 const end = "<!-- env-table:end -->";
 
 /** The README with its configuration table replaced by the one generated from the schemas. */
-export function readmeWithTable(readme: string): string {
+export async function readmeWithTable(readme: string): Promise<string> {
   const from = readme.indexOf(start);
   const to = readme.indexOf(end);
   if (from < 0 || to < from) throw new Error(`README.md lacks the ${start} … ${end} markers`);
-  return `${readme.slice(0, from + start.length)}\n${renderVariablesTable()}\n${readme.slice(to)}`;
+  return `${readme.slice(0, from + start.length)}\n${await renderVariablesTable()}\n${readme.slice(to)}`;
 }
 
 /** `npm run docs`: regenerates the README table and `.env.example`. */
-export function updateDocs(): void {
-  writeFileSync(readmePath, readmeWithTable(readFileSync(readmePath, "utf8")));
-  writeFileSync(envExamplePath, renderEnvExample());
+export async function updateDocs(): Promise<void> {
+  writeFileSync(readmePath, await readmeWithTable(readFileSync(readmePath, "utf8")));
+  writeFileSync(envExamplePath, await renderEnvExample());
 }

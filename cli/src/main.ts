@@ -26,7 +26,7 @@ program
   .option("--json", "print JSON")
   .action(async (opts: { json?: boolean }) => {
     const { printTargets } = await import("./commands/targets.js");
-    printTargets(Boolean(opts.json));
+    await printTargets(Boolean(opts.json));
   });
 
 program
@@ -38,7 +38,7 @@ program
   .option("-t, --target <names>", "only the variables of these targets", "all")
   .action(async (opts: { check?: boolean; envExample?: boolean; docs?: boolean; target: string }) => {
     const { runConfigCommand } = await import("./commands/config.js");
-    process.exitCode = runConfigCommand(opts);
+    process.exitCode = await runConfigCommand(opts);
   });
 
 program

@@ -20,7 +20,7 @@ import { type LoadedConfig, loadConfig } from "./config.js";
 import { createGateway, type Upstream } from "./gateway.js";
 import { checkDataDir, checkPorts } from "./preflight.js";
 import { StorageFactory } from "./storage.js";
-import { targetModules } from "./targets.js";
+import { loadTargetModules } from "./targets.js";
 import { version } from "./version.js";
 
 export interface StartOptions {
@@ -54,7 +54,8 @@ export class StartupError extends Error {
  */
 export async function startPlatform(options: StartOptions): Promise<Platform> {
   const started = performance.now();
-  const loaded = loadConfig(options.targets, options.env);
+  const loaded = await loadConfig(options.targets, options.env);
+  const modules = await loadTargetModules(options.targets);
   if (!loaded.ok) throw new StartupError(loaded.problems);
   const config = loaded.config;
   const baseLog = options.logger ?? createLogger({ level: config.LOG_LEVEL });
@@ -118,7 +119,7 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
         : httpFetch(config.urls[name]);
     }
     for (const name of options.targets) {
-      const module = targetModules[name];
+      const module = modules[name]!;
       const instance = await module.init({
         config,
         logger: baseLog.child({ service: name }),

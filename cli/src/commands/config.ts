@@ -3,13 +3,17 @@ import { loadConfig, renderEnvExample, renderVariablesTable } from "../config.js
 import { resolveTargets, UnknownTargetError } from "../targets.js";
 
 /** `conhub config`: `--check` (default) reports every problem; `--env-example` and `--docs` print generated docs. */
-export function runConfigCommand(opts: { envExample?: boolean; docs?: boolean; target: string }): number {
+export async function runConfigCommand(opts: {
+  envExample?: boolean;
+  docs?: boolean;
+  target: string;
+}): Promise<number> {
   if (opts.envExample) {
-    process.stdout.write(renderEnvExample());
+    process.stdout.write(await renderEnvExample());
     return 0;
   }
   if (opts.docs) {
-    process.stdout.write(`${renderVariablesTable()}\n`);
+    process.stdout.write(`${await renderVariablesTable()}\n`);
     return 0;
   }
   let targets: ReturnType<typeof resolveTargets>;
@@ -22,7 +26,7 @@ export function runConfigCommand(opts: { envExample?: boolean; docs?: boolean; t
     }
     throw err;
   }
-  const result = loadConfig(targets, process.env);
+  const result = await loadConfig(targets, process.env);
   if (!result.ok) {
     console.error(`Configuration problems (${result.problems.length}):\n${formatProblems(result.problems)}`);
     return 2;

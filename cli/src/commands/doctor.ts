@@ -8,7 +8,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { loadConfig } from "../config.js";
 import { checkDataDir, portIsFree } from "../preflight.js";
-import { resolveTargets, targetModules, UnknownTargetError } from "../targets.js";
+import { loadTargetModule, resolveTargets, UnknownTargetError } from "../targets.js";
 
 type Level = "ok" | "warn" | "fail" | "info";
 interface Finding {
@@ -31,7 +31,7 @@ export async function runDoctor(targetSpec: string, json: boolean): Promise<numb
     if (!(err instanceof UnknownTargetError)) throw err;
     add("targets", "fail", err.message);
   }
-  const loaded = loadConfig(targets, process.env);
+  const loaded = await loadConfig(targets, process.env);
   if (!loaded.ok) {
     for (const p of loaded.problems) add("config", "fail", `${p.variable}: ${p.message}`);
     return report(findings, json);
@@ -142,7 +142,7 @@ export async function runDoctor(targetSpec: string, json: boolean): Promise<numb
     else add("frontend", "fail", "dashboard is not built: run `npm run build -w frontend` (npm ci does it)");
   }
   for (const name of targets) {
-    const caps = targetModules[name].capabilities;
+    const caps = (await loadTargetModule(name)).capabilities;
     const planned = caps.planned.length
       ? ` Planned${caps.issue ? ` (issue #${caps.issue})` : ""}: ${caps.planned.join("; ")}.`
       : "";

@@ -3,7 +3,7 @@ import { createLogger } from "@conhub/utils";
 import { loadConfig } from "../config.js";
 import { checkDataDir } from "../preflight.js";
 import { StorageFactory } from "../storage.js";
-import { resolveTargets, targetModules, UnknownTargetError } from "../targets.js";
+import { loadTargetModules, resolveTargets, UnknownTargetError } from "../targets.js";
 
 /** `conhub migrate`: applies each target's pending migrations to its own store (SQLite file or PostgreSQL schema). */
 export async function runMigrate(targetSpec: string): Promise<number> {
@@ -17,7 +17,7 @@ export async function runMigrate(targetSpec: string): Promise<number> {
     }
     throw err;
   }
-  const loaded = loadConfig(targets, process.env);
+  const loaded = await loadConfig(targets, process.env);
   if (!loaded.ok) {
     console.error(`Configuration problems:\n${formatProblems(loaded.problems)}`);
     return 2;
@@ -34,10 +34,11 @@ export async function runMigrate(targetSpec: string): Promise<number> {
     config,
     createLogger({ level: config.LOG_LEVEL, name: "conhub-migrate" }),
   );
+  const modules = await loadTargetModules(targets);
   let failed = false;
   try {
     for (const name of targets) {
-      const module = targetModules[name];
+      const module = modules[name]!;
       if (!module.uses.includes("relational")) continue;
       try {
         const store = await storage.openRelational(name);

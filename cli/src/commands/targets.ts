@@ -1,11 +1,12 @@
 import { targetCatalog, targetNames } from "@conhub/config";
-import { targetModules } from "../targets.js";
+import { loadTargetModules } from "../targets.js";
 
 /** `conhub targets`: the module table, with what each target can do today. */
-export function printTargets(json: boolean): void {
+export async function printTargets(json: boolean): Promise<void> {
+  const modules = await loadTargetModules(targetNames);
   const rows = targetNames.map((name) => {
     const info = targetCatalog[name];
-    const module = targetModules[name];
+    const module = modules[name]!;
     return {
       name,
       title: info.title,
