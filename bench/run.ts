@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<void>> = {
   "keyword-index": async () => (await import("./keyword-index.js")).runKeywordIndexBench(),
   auth: async () => (await import("./auth.js")).runAuthBench(),
   "fs-mcp": async () => (await import("./fs-mcp.js")).runFsMcpBench(),
+  mcp: async () => (await import("./mcp.js")).runMcpBench(),
   retrieval: async () => (await import("./retrieval.js")).runRetrievalBench(),
   scale: async () => (await import("./scale.js")).runScaleBench(),
   embeddings: async () => (await import("./embeddings.js")).runEmbeddingsBench(),
