@@ -50,7 +50,8 @@ export function docx(paragraph: string): Buffer {
   });
 }
 
-export function pdf(text: string): Buffer {
+/** A one-page PDF; `padBytes` adds an unreferenced stream object of that size (a large file with little text). */
+export function pdf(text: string, padBytes = 0): Buffer {
   const stream = `BT /F1 18 Tf 72 720 Td (${text}) Tj ET`;
   const objects = [
     "<< /Type /Catalog /Pages 2 0 R >>",
@@ -59,6 +60,7 @@ export function pdf(text: string): Buffer {
     `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
     "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
   ];
+  if (padBytes > 0) objects.push(`<< /Length ${padBytes} >>\nstream\n${"%".repeat(padBytes)}\nendstream`);
   let body = "%PDF-1.4\n";
   const offsets: number[] = [];
   objects.forEach((o, i) => {

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, request as httpRequest, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docx, pdf } from "./data-documents.js";
 import {
@@ -61,6 +61,55 @@ async function startSite(): Promise<Site> {
   return { server, url, pages, log };
 }
 
+const UPLOAD_LIMIT = 3 * 1024 * 1024;
+
+/** A multipart upload of one file of `size` bytes over node:http; resolves with the answer as soon as it arrives. */
+function rawUpload(
+  url: string,
+  key: string,
+  name: string,
+  size: number,
+): Promise<{ status: number; contentType: string; body: string }> {
+  const boundary = `----conhub${Date.now()}`;
+  const head = Buffer.from(
+    `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${name}"\r\ncontent-type: application/octet-stream\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${key}`,
+        "content-type": `multipart/form-data; boundary=${boundary}`,
+        "content-length": String(head.length + size + tail.length),
+      },
+    });
+    let answered = false;
+    req.on("response", (res) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("error", () => undefined);
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: String(res.headers["content-type"] ?? ""),
+          body: Buffer.concat(chunks).toString("utf8"),
+        }),
+      );
+    });
+    // Writing may fail once the server has answered and closed; only an error before any answer counts.
+    req.on("error", (err) => {
+      if (!answered) reject(err);
+    });
+    req.write(head);
+    const chunk = Buffer.alloc(64 * 1024, "a");
+    for (let left = size; left > 0; left -= chunk.length)
+      req.write(left >= chunk.length ? chunk : chunk.subarray(0, left));
+    req.end(tail);
+  });
+}
+
 const html = (title: string, body: string, head = "") =>
   `<!doctype html><html><head><title>${title}</title>${head}</head><body><nav><a href="/docs/">Home</a></nav><main><article><h1>${title}</h1>${body}</article></main><footer>Footer boilerplate</footer></body></html>`;
 
@@ -72,7 +121,11 @@ describe.each(stores)("data service: web and upload sources ($name)", ({ env: st
   beforeAll(async () => {
     site = await startSite();
     // The site is on 127.0.0.1: the admin allows exactly that address; sources must still ask.
-    p = await startDataPlatform(storeEnv, { DATA_ALLOW_PRIVATE_NETWORKS: "127.0.0.1/32" });
+    p = await startDataPlatform(storeEnv, {
+      DATA_ALLOW_PRIVATE_NETWORKS: "127.0.0.1/32",
+      // Above the service kit's 1 MiB body limit (HTTP_BODY_LIMIT_BYTES): the upload route has its own.
+      DATA_UPLOAD_MAX_BYTES: String(UPLOAD_LIMIT),
+    });
     alice = await p.signUp(`alice-${Date.now()}@example.com`);
   }, 120_000);
   afterAll(async () => {
@@ -284,5 +337,55 @@ describe.each(stores)("data service: web and upload sources ($name)", ({ env: st
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(await searchPaths(p, alice, id, "narwhal")).toEqual([]);
+  }, 60_000);
+
+  it("accepts uploads above the global body limit up to DATA_UPLOAD_MAX_BYTES, and refuses larger ones with 413", async () => {
+    const created = await p.call(alice, "POST", "/api/data/sources", {
+      type: "upload",
+      name: "big uploads",
+      config: {},
+    });
+    const id = created.body.source.id;
+    const upload = (name: string, content: Buffer) => {
+      const form = new FormData();
+      form.append("file", new Blob([new Uint8Array(content)]), name);
+      return fetch(`${p.base}/api/data/sources/${id}/files`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${alice.key}` },
+        body: form,
+      });
+    };
+    // 2 MiB: over HTTP_BODY_LIMIT_BYTES (1 MiB), under DATA_UPLOAD_MAX_BYTES (3 MiB).
+    const big = pdf("The pangolin migration plan, appendix with large scans.", 2 * 1024 * 1024);
+    expect(big.length).toBeGreaterThan(2 * 1024 * 1024);
+    const accepted = await upload("scans.pdf", big);
+    expect(accepted.status, await accepted.clone().text()).toBe(202);
+    expect((await accepted.json()).files).toEqual([{ path: "scans.pdf", size: big.length }]);
+    const source = await settled(p, alice, id);
+    expect(source.status, source.statusMessage).toBe("idle");
+    expect(await searchPaths(p, alice, id, "pangolin")).toEqual(["scans.pdf"]);
+
+    // A file just past the limit: the body fits the route's limit (it allows for the form's framing),
+    // the route refuses the files.
+    const edge = await upload("edge.md", Buffer.alloc(UPLOAD_LIMIT + 1, "a"));
+    expect(edge.status).toBe(413);
+    expect(edge.headers.get("content-type")).toContain("application/problem+json");
+    const edgeProblem = await edge.json();
+    expect(edgeProblem.detail).toContain(`limit of ${UPLOAD_LIMIT} bytes`);
+    expect(edgeProblem.detail).toContain("DATA_UPLOAD_MAX_BYTES");
+    // A body well past it is refused from its Content-Length, before it is read. The server answers
+    // and closes while the client may still be sending, which fetch reports as a failure: node:http
+    // keeps the answer.
+    const huge = await rawUpload(
+      `${p.base}/api/data/sources/${id}/files`,
+      alice.key,
+      "huge.pdf",
+      UPLOAD_LIMIT + 200 * 1024,
+    );
+    expect(huge.status).toBe(413);
+    expect(huge.contentType).toContain("application/problem+json");
+    expect(JSON.parse(huge.body).detail).toContain(`limit of ${UPLOAD_LIMIT} bytes`);
+    const listed = await p.call(alice, "GET", `/api/data/sources/${id}/files`);
+    expect(listed.body.files.map((f: { path: string }) => f.path)).toEqual(["scans.pdf"]);
   }, 60_000);
 });

@@ -62,7 +62,7 @@ export const dataConfigShape = {
   }),
   DATA_UPLOAD_MAX_BYTES: variable(count(50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024), {
     description:
-      "Largest file accepted by `POST /api/data/sources/:id/files` (bytes). Uploads are also bounded by HTTP_BODY_LIMIT_BYTES (1 MiB by default): raise both for large files.",
+      "Most bytes of files one `POST /api/data/sources/:id/files` request may carry (bytes); larger requests get 413. This route's body limit (not HTTP_BODY_LIMIT_BYTES) is this plus 64 KiB for the form's framing.",
     example: "52428800",
   }),
   DATA_CRAWL_MAX_PAGES: variable(count(1000, 1, 1_000_000), {

@@ -14,7 +14,7 @@ import { uploadConnector } from "./connectors/upload.js";
 import { webConnector } from "./connectors/web.js";
 import type { DataDatabase } from "./db/schema.js";
 import { internalRoutes } from "./http/internal.js";
-import { dataRoutes } from "./http/routes.js";
+import { dataRoutes, UPLOAD_FORM_OVERHEAD_BYTES, UPLOAD_ROUTE, uploadTooLarge } from "./http/routes.js";
 import { dataMigrations } from "./migrations/index.js";
 import { safeFetch } from "./net/safe-fetch.js";
 import { loadDataSecretBox } from "./secrets.js";
@@ -68,7 +68,18 @@ export const dataServiceTarget = defineTarget({
   },
   async init(ctx) {
     const config = ctx.config as DataConfig;
-    const app = await createTargetApp(ctx, this, { isStreamingPath: (p) => p.endsWith("/events") });
+    const app = await createTargetApp(ctx, this, {
+      isStreamingPath: (p) => p.endsWith("/events"),
+      // Uploads may be larger than HTTP_BODY_LIMIT_BYTES: up to DATA_UPLOAD_MAX_BYTES of files, plus the form's framing.
+      bodyLimits: [
+        {
+          method: "POST",
+          path: UPLOAD_ROUTE,
+          bytes: config.DATA_UPLOAD_MAX_BYTES + UPLOAD_FORM_OVERHEAD_BYTES,
+          exceeded: () => uploadTooLarge(config.DATA_UPLOAD_MAX_BYTES),
+        },
+      ],
+    });
     const store = await ctx.storage.relational();
     const db = store.db as Kysely<DataDatabase>;
     const queue = await ctx.storage.queue();
@@ -106,7 +117,7 @@ export const dataServiceTarget = defineTarget({
         verifier,
         indexer: ctx.services.indexer,
         dataDir: config.CONHUB_DATA_DIR,
-        uploadMaxBytes: Math.min(config.DATA_UPLOAD_MAX_BYTES, config.HTTP_BODY_LIMIT_BYTES),
+        uploadMaxBytes: config.DATA_UPLOAD_MAX_BYTES,
         logger: ctx.logger,
         sourcesChanged: () => void watchers?.refresh().catch(() => undefined),
       }),

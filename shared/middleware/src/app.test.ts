@@ -171,6 +171,32 @@ describe("createServiceApp", () => {
     expect(((await big.json()) as { detail: string }).detail).toContain("64 bytes");
   });
 
+  it("applies a per-route body limit to its route only, and keeps the default elsewhere", async () => {
+    const { app } = makeApp({
+      bodyLimits: [{ method: "post", path: /^\/api\/auth\/files\/[^/]+$/, bytes: 256 }],
+    });
+    const echo = async (c: { req: { text: () => Promise<string> }; text: (s: string) => Response }) =>
+      c.text(String((await c.req.text()).length));
+    app.post("/api/auth/files/:id", echo);
+    app.put("/api/auth/files/:id", echo);
+    app.post("/api/auth/other", echo);
+    const send = (path: string, size: number, method = "POST") =>
+      app.request(path, { method, body: "x".repeat(size), headers: { "content-type": "text/plain" } });
+    const allowed = await send("/api/auth/files/a", 200);
+    expect(allowed.status).toBe(200);
+    expect(await allowed.text()).toBe("200");
+    const over = await send("/api/auth/files/a", 257);
+    expect(over.status).toBe(413);
+    expect(over.headers.get("content-type")).toContain("application/problem+json");
+    expect(((await over.json()) as { detail: string }).detail).toContain("256 bytes");
+    // Another method on the same path, and another path: the default limit (64 bytes).
+    expect((await send("/api/auth/files/a", 200, "PUT")).status).toBe(413);
+    const other = await send("/api/auth/other", 200);
+    expect(other.status).toBe(413);
+    expect(((await other.json()) as { detail: string }).detail).toContain("64 bytes");
+    expect((await send("/api/auth/files/a/b", 200)).status).toBe(413);
+  });
+
   it("stops a request that runs past the time limit with 504, except on streaming paths", async () => {
     const { app } = makeApp({ isStreamingPath: (p) => p.startsWith("/stream") });
     const slow = (c: { text: (s: string) => Response }) =>

@@ -38,9 +38,24 @@ export interface ServiceAppOptions {
     bodyBytes: number;
     timeoutMs: number;
   };
+  /**
+   * Routes whose request bodies may be larger (or must be smaller) than
+   * `limits.bodyBytes`, e.g. uploads: the first rule whose method and path
+   * match sets the limit; every other request keeps the default.
+   */
+  bodyLimits?: BodyLimitRule[];
   /** Paths that stream (SSE, MCP) and are exempt from the request time limit. */
   isStreamingPath?: (path: string) => boolean;
   corsOrigins: string[];
+}
+
+/** A per-route body limit: requests with this method whose path matches `path` may send up to `bytes`. */
+export interface BodyLimitRule {
+  method: string;
+  path: RegExp;
+  bytes: number;
+  /** The error for a larger body (default: 413 naming `bytes`). */
+  exceeded?: () => Error;
 }
 
 const startedAt = Date.now();
@@ -98,19 +113,28 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     exposeHeaders: ["x-request-id", "retry-after"],
     maxAge: 600,
   });
-  const bodyLimitMiddleware = bodyLimit({
-    maxSize: options.limits.bodyBytes,
-    onError: () => {
-      throw errors.payloadTooLarge(options.limits.bodyBytes);
-    },
-  });
+  const limitOf = (bytes: number, exceeded = () => errors.payloadTooLarge(bytes) as Error) =>
+    bodyLimit({
+      maxSize: bytes,
+      onError: () => {
+        throw exceeded();
+      },
+    });
+  const bodyLimitMiddleware = limitOf(options.limits.bodyBytes);
+  const routeLimits = (options.bodyLimits ?? []).map((rule) => ({
+    method: rule.method.toUpperCase(),
+    path: rule.path,
+    middleware: limitOf(rule.bytes, rule.exceeded),
+  }));
+  const bodyLimitFor = (method: string, path: string) =>
+    routeLimits.find((r) => r.method === method && r.path.test(path))?.middleware ?? bodyLimitMiddleware;
   app.use("*", async (c, next) => {
     // Only cross-origin requests need CORS processing, and only requests with
     // a body need its size checked (touching the body of a GET costs a stream).
     const method = c.req.method;
     const hasBody = method !== "GET" && method !== "HEAD" && method !== "OPTIONS";
     const run = async () => {
-      if (hasBody) await bodyLimitMiddleware(c, next);
+      if (hasBody) await bodyLimitFor(method, c.req.path)(c, next);
       else await next();
     };
     if (c.req.header("origin") !== undefined) await corsMiddleware(c, run);

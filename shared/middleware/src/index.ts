@@ -1,4 +1,10 @@
-export { createServiceApp, type ServiceApp, type ServiceAppOptions, type ServiceEnv } from "./app.js";
+export {
+  type BodyLimitRule,
+  createServiceApp,
+  type ServiceApp,
+  type ServiceAppOptions,
+  type ServiceEnv,
+} from "./app.js";
 export {
   type AuthEnv,
   type AuthVerifier,

@@ -1,5 +1,5 @@
 import { targetCatalog } from "@conhub/config";
-import { createServiceApp, type ServiceApp } from "./app.js";
+import { type BodyLimitRule, createServiceApp, type ServiceApp } from "./app.js";
 import type { ReadinessCheck } from "./readiness.js";
 import type { PlatformConfig, TargetContext, TargetModule, TargetStorage } from "./target.js";
 
@@ -20,7 +20,12 @@ export async function storageReadiness(
 export async function createTargetApp(
   ctx: TargetContext<PlatformConfig>,
   module: Pick<TargetModule, "name" | "capabilities" | "uses">,
-  options: { isStreamingPath?: (path: string) => boolean; extraReadiness?: ReadinessCheck[] } = {},
+  options: {
+    isStreamingPath?: (path: string) => boolean;
+    extraReadiness?: ReadinessCheck[];
+    /** Per-route body limits (uploads); every other route keeps HTTP_BODY_LIMIT_BYTES. */
+    bodyLimits?: BodyLimitRule[];
+  } = {},
 ): Promise<ServiceApp> {
   const readiness = [
     ...(await storageReadiness(ctx.storage, module.uses)),
@@ -36,5 +41,6 @@ export async function createTargetApp(
     limits: { bodyBytes: ctx.config.HTTP_BODY_LIMIT_BYTES, timeoutMs: ctx.config.HTTP_REQUEST_TIMEOUT_MS },
     corsOrigins: ctx.config.CORS_ORIGINS,
     ...(options.isStreamingPath ? { isStreamingPath: options.isStreamingPath } : {}),
+    ...(options.bodyLimits ? { bodyLimits: options.bodyLimits } : {}),
   });
 }

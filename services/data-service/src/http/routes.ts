@@ -60,6 +60,18 @@ const later = (minutes: number | null) =>
   minutes === null ? null : new Date(Date.now() + minutes * 60_000).toISOString();
 
 /** File types an upload source accepts: documents we extract text from, and text or code. */
+/** The upload route (its own body limit: `DATA_UPLOAD_MAX_BYTES` plus the form's framing). */
+export const UPLOAD_ROUTE = /^\/api\/data\/sources\/[^/]+\/files\/?$/;
+export const UPLOAD_FORM_OVERHEAD_BYTES = 64 * 1024;
+
+/** 413 for an upload over `DATA_UPLOAD_MAX_BYTES`, naming the limit. */
+export function uploadTooLarge(maxBytes: number): AppError {
+  return new AppError(
+    "payload_too_large",
+    `The uploaded files exceed the limit of ${maxBytes} bytes per request (DATA_UPLOAD_MAX_BYTES).`,
+  );
+}
+
 const UPLOAD_DOCUMENTS =
   /\.(pdf|docx|html?|xhtml|md|markdown|mdx|txt|text|rst|adoc|csv|tsv|json|ya?ml|toml|xml)$/i;
 
@@ -477,16 +489,14 @@ export function dataRoutes(deps: DataRoutesDeps): Hono<AuthEnv> {
         { field: "body.file", reason: "add one or more file fields" },
       ]);
     }
+    // The body limit lets the form's framing through on top of the files; the files themselves get the exact limit.
+    const total = files.reduce((n, f) => n + f.size, 0);
+    if (total > deps.uploadMaxBytes) throw uploadTooLarge(deps.uploadMaxBytes);
     const problems: Array<{ field: string; reason: string }> = [];
     files.forEach((file, i) => {
       const path = folder ? `${folder}/${file.name}` : file.name;
       if (!isIndexablePath(path))
         problems.push({ field: `body.file.${i}`, reason: `${file.name}: not a usable file name` });
-      else if (file.size > deps.uploadMaxBytes)
-        problems.push({
-          field: `body.file.${i}`,
-          reason: `${file.name}: ${file.size} bytes; the limit is ${deps.uploadMaxBytes}`,
-        });
       else if (!UPLOAD_DOCUMENTS.test(file.name) && detectLanguage(file.name) === "text")
         problems.push({
           field: `body.file.${i}`,
