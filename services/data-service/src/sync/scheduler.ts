@@ -6,8 +6,11 @@ import { requestSync } from "./requests.js";
 
 /**
  * Scheduled syncs: every `tickMs`, sources whose `next_sync_at` has passed
- * get an incremental sync. The next time is moved on with a conditional
- * update first, so of several processes only one queues each due sync.
+ * get an incremental sync. The next time (one period from now: after a long
+ * downtime a source syncs once, not once per missed period) is moved on with
+ * a conditional update first, so of several processes only one queues each
+ * due sync; if queueing then fails, the time is given back. Sources without
+ * a schedule (`schedule_minutes` null) are never picked.
  */
 export function startScheduler(options: {
   db: Kysely<DataDatabase>;
@@ -29,6 +32,7 @@ export function startScheduler(options: {
         .select(["id", "schedule_minutes", "next_sync_at"])
         .where("next_sync_at", "<=", now)
         .where("schedule_minutes", "is not", null)
+        .orderBy("next_sync_at")
         .limit(100)
         .execute();
       for (const source of due) {
@@ -39,8 +43,19 @@ export function startScheduler(options: {
           .where("id", "=", source.id)
           .where("next_sync_at", "=", source.next_sync_at)
           .executeTakeFirst();
-        if (Number(taken.numUpdatedRows) === 1) {
+        if (Number(taken.numUpdatedRows) !== 1) continue; // Another process took it.
+        try {
           await requestSync(syncDeps, source.id, { mode: "incremental", trigger: "schedule" });
+        } catch (err) {
+          // Not queued: give the time back, so this sync is tried at the next tick, not a period later.
+          await db
+            .updateTable("sources")
+            .set({ next_sync_at: source.next_sync_at })
+            .where("id", "=", source.id)
+            .where("next_sync_at", "=", next)
+            .execute()
+            .catch(() => undefined);
+          throw err;
         }
       }
     } catch (err) {
