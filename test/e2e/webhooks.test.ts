@@ -170,7 +170,14 @@ describe.each(stores)("webhook service ($name)", ({ env: storeEnv }) => {
     hooks = await startPlatform({
       targets: ["webhook-service"],
       gateway: true,
-      env: { ...p.env, JWT_SECRET, STRIPE_WEBHOOK_SECRET: STRIPE_SECRET, WEBHOOK_PROCESS_ATTEMPTS: "2" },
+      env: {
+        ...p.env,
+        JWT_SECRET,
+        STRIPE_WEBHOOK_SECRET: STRIPE_SECRET,
+        WEBHOOK_PROCESS_ATTEMPTS: "2",
+        // Above HTTP_BODY_LIMIT_BYTES (1 MiB): provider routes have their own limit.
+        WEBHOOK_MAX_BODY_BYTES: String(2 * 1024 * 1024),
+      },
     });
     gateway = `http://127.0.0.1:${hooks.ports.gateway}`;
     alice = await p.signUp(`alice-${Date.now()}@example.com`);
@@ -459,9 +466,19 @@ describe.each(stores)("webhook service ($name)", ({ env: storeEnv }) => {
     const challenge = await send(`${gateway}/api/webhooks/dropbox/${source.id}?challenge=abc`, {});
     expect(challenge.status).toBe(404);
 
-    // Over the body limit (1 MiB): refused before anything is read further.
-    const big = JSON.stringify({ ...githubPush({}), padding: "x".repeat(1_100_000) });
-    // On a connection of its own: the server answers before reading the rest and closes it.
+    // Provider routes take up to WEBHOOK_MAX_BODY_BYTES (2 MiB here), more than other routes' 1 MiB…
+    const large = JSON.stringify({
+      ...githubPush({ ref: "refs/heads/other" }),
+      padding: "x".repeat(1_500_000),
+    });
+    const accepted = await send(`${gateway}/api/webhooks/github/${source.id}`, {
+      method: "POST",
+      headers: githubHeaders(source.secret, large),
+      body: large,
+    });
+    expect(accepted.status, accepted.text.slice(0, 300)).toBe(202);
+    // …and refuse more, before reading the rest, on a connection of its own (the server closes it).
+    const big = JSON.stringify({ ...githubPush({}), padding: "x".repeat(2_200_000) });
     const tooBig = await rawPost(
       `${gateway}/api/webhooks/github/${source.id}`,
       githubHeaders(source.secret, big),

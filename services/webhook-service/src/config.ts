@@ -25,10 +25,10 @@ export const webhookConfigShape = {
     secret: true,
     example: "whsec_…",
   }),
-  WEBHOOK_MAX_BODY_BYTES: variable(count(1_048_576, 1024, 26_214_400), {
+  WEBHOOK_MAX_BODY_BYTES: variable(count(5 * 1_048_576, 1024, 26_214_400), {
     description:
-      "Largest inbound webhook body accepted (bytes); larger deliveries get 413. HTTP_BODY_LIMIT_BYTES applies first.",
-    example: "1048576",
+      "Largest inbound provider delivery accepted (bytes) on `POST /api/webhooks/{provider}/…` and `/api/webhooks/stripe` (instead of HTTP_BODY_LIMIT_BYTES); larger deliveries get 413. GitHub caps its payloads at 25 MB; raise this (and nginx's `client_max_body_size` for `/api/webhooks/`) for very large pushes.",
+    example: "5242880",
   }),
   WEBHOOK_RETENTION_DAYS: variable(count(14, 1, 3650), {
     description:

@@ -66,7 +66,16 @@ export const webhookServiceTarget = defineTarget({
   },
   async init(ctx) {
     const config = ctx.config as WebhookConfig;
-    const app = await createTargetApp(ctx, this);
+    // Provider deliveries have their own body limit (GitHub sends up to 25 MB); other routes keep HTTP_BODY_LIMIT_BYTES.
+    const app = await createTargetApp(ctx, this, {
+      bodyLimits: [
+        {
+          method: "POST",
+          path: /^\/api\/webhooks\/(github|gitlab|bitbucket|dropbox|gdrive)\/[^/]+$|^\/api\/webhooks\/stripe$/,
+          bytes: config.WEBHOOK_MAX_BODY_BYTES,
+        },
+      ],
+    });
     const store = await ctx.storage.relational();
     const db = store.db as Kysely<WebhookInboundDatabase>;
     const queue = await ctx.storage.queue();
