@@ -60,10 +60,13 @@ export interface Bm25Page {
   where: RawBuilder<unknown> | undefined;
   limit: number;
   offset: number;
+  /** Only these chunks are scored (the candidates of a search plan, `plan.ts`). */
+  chunkIds?: readonly number[];
 }
 
 /** The ranked page: `HitRow`s ordered by score (desc) and chunk id, like the SQLite adapter's query. */
-export function bm25PageQuery({ phrases, where, limit, offset }: Bm25Page): RawBuilder<unknown> {
+export function bm25PageQuery({ phrases, where, limit, offset, chunkIds }: Bm25Page): RawBuilder<unknown> {
+  const only = chunkIds ? sql`and p.chunk_id = any(${[...chunkIds]}::integer[])` : sql``;
   const distinct = [...new Set(phrases)];
   const ranked = sql`
     with t as materialized (
@@ -83,7 +86,7 @@ export function bm25PageQuery({ phrases, where, limit, offset }: Bm25Page): RawB
       select p.chunk_id, sum(w.m * (w.idf * ((p.freq::float8 * ${f8(K1_PLUS_1)}) /
         (p.freq::float8 + ${f8(K1)} * (${f8(ONE_MINUS_B)} + (${f8(B)} * p.doclen::float8) / t.avgdl))))) as score
       from keyword_postings p join w on w.term = p.term cross join t
-      where p.term = any(${distinct}::text[])
+      where p.term = any(${distinct}::text[]) ${only}
       group by p.chunk_id
     )`;
   const columns = sql`c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text`;

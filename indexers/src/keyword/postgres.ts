@@ -26,6 +26,7 @@ import type {
 import { globToRegExp } from "../safety/glob.js";
 import { GrepCollector } from "./grep-scan.js";
 import { LOCAL_ORG_ID } from "./migrations.js";
+import { executePlan, exprPhrases, type PlanCandidates, type PlanExecutor, type PlanExpr } from "./plan.js";
 import { bm25PageQuery, queryPhrases } from "./postgres-bm25.js";
 import { ensurePostgresKeywordTables } from "./postgres-schema.js";
 import { BM25_WEIGHTS, chunkStats, columnStats, pathColumns, postingKey } from "./postgres-terms.js";
@@ -342,21 +343,17 @@ class PostgresKeywordIndex implements KeywordIndex {
     if (terms.length === 0) return [];
     const phrases = queryPhrases(terms);
     if (phrases.length === 0) return [];
-    const pathFilter = query.filters?.pathGlob ? globToRegExp(query.filters.pathGlob) : undefined;
-    const where = filterSql(query.filters);
-    const hits: SearchHit[] = [];
-    // With a path glob (checked here, not in SQL) read further pages until enough hits pass it.
-    const page = pathFilter ? Math.max(limit * 5, 200) : limit;
-    for (let offset = 0; hits.length < limit; offset += page) {
-      const { rows } = await bm25PageQuery({ phrases, where, limit: page, offset }).execute(this.db);
-      for (const row of rows as HitRow[]) {
-        if (pathFilter && !pathFilter.test(row.path)) continue;
-        hits.push(hitFromRow(row, terms));
-        if (hits.length >= limit) break;
-      }
-      if (rows.length < page) break;
-    }
-    return hits;
+    // The same plan as the SQLite adapter's (`plan.ts`): the same candidates, then BM25 of every term over them.
+    const chosen = await executePlan(query.query, new PostgresPlanExecutor(this.db, query.filters));
+    if (chosen.ids.length === 0) return [];
+    const { rows } = await bm25PageQuery({
+      phrases,
+      where: undefined,
+      limit,
+      offset: 0,
+      chunkIds: chosen.ids,
+    }).execute(this.db);
+    return (rows as HitRow[]).map((row) => hitFromRow(row, terms));
   }
 
   async grep(query: GrepQuery): Promise<GrepResult> {
@@ -636,4 +633,94 @@ function filterSql(filters: SearchFilters | undefined): RawBuilder<unknown> | un
   if (filters?.languages?.length) parts.push(sql`and c.language in (${sql.join(filters.languages)})`);
   if (filters?.kinds?.length) parts.push(sql`and c.kind in (${sql.join(filters.kinds)})`);
   return parts.length === 0 ? undefined : sql.join(parts, sql` `);
+}
+
+/**
+ * Executes a keyword search plan (`plan.ts`) on the postings table: a
+ * chunk's terms among the expression's, aggregated, tested against the
+ * boolean expression; filters as in the SQLite adapter. Correct rather
+ * than fast (an expression with a common term aggregates all its postings):
+ * the SQLite adapter is the one tuned for latency.
+ */
+class PostgresPlanExecutor implements PlanExecutor {
+  readonly filtered: boolean;
+  private readonly pathFilter: RegExp | undefined;
+  private readonly where: RawBuilder<unknown> | undefined;
+
+  constructor(
+    private readonly db: Db,
+    filters: SearchFilters | undefined,
+  ) {
+    this.pathFilter = filters?.pathGlob ? globToRegExp(filters.pathGlob) : undefined;
+    this.where = filterSql(filters);
+    this.filtered = this.where !== undefined || this.pathFilter !== undefined;
+  }
+
+  async frequencies(phrases: readonly string[]): Promise<{ df: Map<string, number>; chunks: number }> {
+    const keys = [...new Set(phrases)].map((p) => [postingKey(p), p] as const);
+    const byKey = new Map(keys);
+    const { rows } = await sql<{ term: string; n: number }>`
+      select term, count(*)::int as n from keyword_postings where term = any(${keys.map(([k]) => k)}::text[])
+      group by term`.execute(this.db);
+    const df = new Map<string, number>(phrases.map((p) => [p, 0]));
+    for (const r of rows) df.set(byKey.get(r.term)!, Number(r.n));
+    const totals = await sql<{ chunks: number }>`select chunks from keyword_totals where id = 1`.execute(
+      this.db,
+    );
+    return { df, chunks: Number(totals.rows[0]?.chunks ?? 0) };
+  }
+
+  /** `select chunk_id` of the chunks matching `expr` (filters not applied). */
+  private matching(expr: PlanExpr): RawBuilder<unknown> {
+    const keys = [...new Set(exprPhrases(expr).map(postingKey))];
+    return sql`select m.chunk_id from (
+        select chunk_id, array_agg(term) as ts from keyword_postings where term = any(${keys}::text[]) group by chunk_id
+      ) m where ${condition(expr)}`;
+  }
+
+  async candidates(expr: PlanExpr, max: number): Promise<PlanCandidates> {
+    const ids: number[] = [];
+    const page = Math.max(max + 1, 1000);
+    for (let after = 0; ; ) {
+      const { rows } = await sql<{ id: number; path: string }>`
+        select c.id, d.path from chunks c join documents d on d.id = c.document_id
+        where c.id in (${this.matching(expr)}) and c.id > ${after} ${this.where ?? sql``}
+        order by c.id limit ${page}`.execute(this.db);
+      for (const r of rows) {
+        if (this.pathFilter && !this.pathFilter.test(r.path)) continue;
+        if (ids.length === max) return { ids, complete: false };
+        ids.push(Number(r.id));
+      }
+      if (rows.length < page) return { ids, complete: true };
+      after = Number(rows[rows.length - 1]!.id);
+    }
+  }
+
+  async topByOwnTerms(expr: PlanExpr, max: number): Promise<number[]> {
+    const ids: number[] = [];
+    const page = this.pathFilter ? Math.max(max * 5, 500) : max;
+    const where = sql`and c.id in (${this.matching(expr)}) ${this.where ?? sql``}`;
+    for (let offset = 0; ids.length < max; offset += page) {
+      const { rows } = await bm25PageQuery({
+        phrases: exprPhrases(expr).map(postingKey),
+        where,
+        limit: page,
+        offset,
+      }).execute(this.db);
+      const found = rows as HitRow[];
+      for (const r of found) {
+        if (this.pathFilter && !this.pathFilter.test(r.path)) continue;
+        ids.push(Number(r.id));
+        if (ids.length === max) break;
+      }
+      if (found.length < page) break;
+    }
+    return ids;
+  }
+}
+
+/** The boolean expression over `m.ts` (a chunk's terms among the expression's). */
+function condition(expr: PlanExpr): RawBuilder<unknown> {
+  if (expr.op === "term") return sql`${postingKey(expr.phrase)}::text = any(m.ts)`;
+  return sql`(${sql.join(expr.children.map(condition), expr.op === "and" ? sql` and ` : sql` or `)})`;
 }

@@ -26,15 +26,19 @@ import type {
 } from "../ports/keyword-index.js";
 import { globToRegExp } from "../safety/glob.js";
 import { ftsText } from "../tokenize.js";
+import { bm25Scorer } from "./bm25.js";
 import { decodeChunkText, encodeChunkText, type StoredChunkText } from "./chunk-text.js";
 import { LOCAL_ORG_ID } from "./migrations.js";
 import {
-  fts5MatchExpression,
-  makeSnippet,
-  requiredLiterals,
-  searchTerms,
-  trigramMatchExpression,
-} from "./query.js";
+  executePlan,
+  fts5Expr,
+  type PlanCandidates,
+  type PlanExecutor,
+  type PlanExpr,
+  termPhrase,
+} from "./plan.js";
+import { chunkStats, columnStats, type TermStats } from "./postgres-terms.js";
+import { makeSnippet, requiredLiterals, searchTerms, trigramMatchExpression } from "./query.js";
 import { compileGrepPattern, InvalidPatternError } from "./regex.js";
 
 /**
@@ -137,6 +141,7 @@ class SqliteKeywordIndex implements KeywordIndex {
   constructor(
     private readonly db: Db,
     private readonly inTransaction = false,
+    private readonly ftsStats = new FtsStatsCache(),
   ) {}
 
   private write<T>(fn: (db: Db) => Promise<T>): Promise<T> {
@@ -145,7 +150,7 @@ class SqliteKeywordIndex implements KeywordIndex {
 
   batch<T>(fn: (index: KeywordIndex) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.db.transaction().execute((trx) => fn(new SqliteKeywordIndex(trx, true)));
+    return this.db.transaction().execute((trx) => fn(new SqliteKeywordIndex(trx, true, this.ftsStats)));
   }
 
   async upsertSource(source: SourceInfo): Promise<void> {
@@ -344,30 +349,36 @@ class SqliteKeywordIndex implements KeywordIndex {
     const limit = Math.max(1, Math.min(query.limit ?? 10, 1000));
     const terms = searchTerms(query.query);
     if (terms.length === 0) return [];
-    const match = fts5MatchExpression(terms);
-    const pathFilter = query.filters?.pathGlob ? globToRegExp(query.filters.pathGlob) : undefined;
-    const where = filterSql(query.filters);
-    const hits: SearchHit[] = [];
-    // With a path glob (checked here, not in SQL) read further pages until enough hits pass it.
-    const page = pathFilter ? Math.max(limit * 5, 200) : limit;
-    for (let offset = 0; hits.length < limit; offset += page) {
-      const { rows } = await sql<StoredHitRow>`
-        select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text,
-               -bm25(chunks_fts, ${sql.lit(BM25_WEIGHTS[0])}, ${sql.lit(BM25_WEIGHTS[1])}, ${sql.lit(BM25_WEIGHTS[2])}, ${sql.lit(BM25_WEIGHTS[3])}) as score
-        from chunks_fts f
-        join chunks c on c.id = f.rowid
-        join documents d on d.id = c.document_id
-        where chunks_fts match ${match} ${where}
-        order by score desc, c.id
-        limit ${page} offset ${offset}`.execute(this.db);
-      for (const row of rows) {
-        if (pathFilter && !pathFilter.test(row.path)) continue;
-        hits.push(hitFromRow(decodeRow(row), terms));
-        if (hits.length >= limit) break;
-      }
-      if (rows.length < page) break;
+    const phrases = terms.map(termPhrase).filter((p): p is string => p !== undefined);
+    if (phrases.length === 0) return [];
+    const executor = new SqlitePlanExecutor(this.db, this.ftsStats, query.filters);
+    const chosen = await executePlan(query.query, executor);
+    if (chosen.ids.length === 0) return [];
+    const { df, chunks, tokens } = await executor.frequencies(phrases);
+    const score = bm25Scorer(phrases, { chunks, tokens, df });
+    const rows: StoredHitRow[] = [];
+    for (const batch of batches(chosen.ids)) {
+      const found = await sql<StoredHitRow>`
+        select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text, 0 as score
+        from chunks c join documents d on d.id = c.document_id where c.id in (${sql.join(batch)})`.execute(
+        this.db,
+      );
+      rows.push(...found.rows);
     }
-    return hits;
+    const columns = new Map<string, { name: TermStats; dir: TermStats }>();
+    const scored = rows.map((stored) => {
+      const row = decodeRow(stored);
+      let path = columns.get(row.path);
+      if (!path) {
+        const { nameTerms, dirTerms } = pathColumns(row.path);
+        path = { name: columnStats(nameTerms, BM25_WEIGHTS[0]), dir: columnStats(dirTerms, BM25_WEIGHTS[1]) };
+        columns.set(row.path, path);
+      }
+      row.score = score(chunkStats(path.name, path.dir, row.symbol_path, row.text));
+      return row;
+    });
+    scored.sort((a, b) => b.score - a.score || a.id - b.id);
+    return scored.slice(0, limit).map((row) => hitFromRow(row, terms));
   }
 
   async grep(query: GrepQuery): Promise<GrepResult> {
@@ -732,4 +743,148 @@ function filterSql(filters: SearchFilters | undefined): RawBuilder<unknown> {
   if (filters?.languages?.length) parts.push(sql`and c.language in (${sql.join(filters.languages)})`);
   if (filters?.kinds?.length) parts.push(sql`and c.kind in (${sql.join(filters.kinds)})`);
   return parts.length === 0 ? sql`` : sql.join(parts, sql` `);
+}
+
+/**
+ * Document frequencies and totals of `chunks_fts`, for planning and scoring
+ * (`plan.ts`, `bm25.ts`). The totals come from FTS5's own record of them
+ * (`chunks_fts_data` row 1: the row count, then each column's token count,
+ * as varints); document frequencies from an `fts5vocab` table, which counts
+ * a term's rows by reading its whole doclist (milliseconds for a term in
+ * half of 1M chunks), so they are kept until the totals change, i.e. until
+ * the next write.
+ */
+export class FtsStatsCache {
+  private key: string | undefined;
+  private readonly df = new Map<string, number>();
+  private vocabReady = false;
+
+  async read(
+    db: Db,
+    phrases: readonly string[],
+  ): Promise<{ df: Map<string, number>; chunks: number; tokens: number }> {
+    const { rows } = await sql<{ block: Uint8Array }>`select block from chunks_fts_data where id = 1`.execute(
+      db,
+    );
+    const block = rows[0]?.block;
+    const totals = block ? parseTotals(block) : { chunks: 0, tokens: 0 };
+    const key = `${totals.chunks}:${totals.tokens}`;
+    if (key !== this.key) {
+      this.df.clear();
+      this.key = key;
+    }
+    const missing = [...new Set(phrases)].filter((p) => !this.df.has(p));
+    if (missing.length > 0) {
+      if (!this.vocabReady) {
+        await sql`create virtual table if not exists temp.chunks_fts_rows using fts5vocab(main, chunks_fts, row)`.execute(
+          db,
+        );
+        this.vocabReady = true;
+      }
+      const found = await sql<{ term: string; doc: number }>`
+        select term, doc from temp.chunks_fts_rows where term in (${sql.join(missing)})`.execute(db);
+      for (const p of missing) this.df.set(p, 0);
+      for (const r of found.rows) this.df.set(r.term, Number(r.doc));
+    }
+    const df = new Map<string, number>();
+    for (const p of phrases) df.set(p, this.df.get(p) ?? 0);
+    return { df, ...totals };
+  }
+}
+
+/** FTS5's averages record: varint row count, then one varint token total per column. */
+function parseTotals(block: Uint8Array): { chunks: number; tokens: number } {
+  let at = 0;
+  const varint = (): number => {
+    // SQLite's varint: big-endian 7-bit groups, high bit = more; the 9th byte has 8 bits.
+    let value = 0;
+    for (let i = 0; i < 9 && at < block.length; i++) {
+      const byte = block[at++]!;
+      if (i === 8) return value * 256 + byte;
+      value = value * 128 + (byte & 0x7f);
+      if ((byte & 0x80) === 0) return value;
+    }
+    return value;
+  };
+  const chunks = varint();
+  let tokens = 0;
+  while (at < block.length) tokens += varint();
+  return { chunks, tokens };
+}
+
+/** Executes a keyword search plan on FTS5: boolean MATCH expressions, filters joined only when present. */
+export class SqlitePlanExecutor implements PlanExecutor {
+  readonly filtered: boolean;
+  private readonly pathFilter: RegExp | undefined;
+  private readonly where: RawBuilder<unknown>;
+  private readonly sqlFiltered: boolean;
+
+  constructor(
+    private readonly db: Db,
+    private readonly stats: FtsStatsCache,
+    filters: SearchFilters | undefined,
+  ) {
+    this.pathFilter = filters?.pathGlob ? globToRegExp(filters.pathGlob) : undefined;
+    this.sqlFiltered = Boolean(filters?.sourceIds || filters?.languages?.length || filters?.kinds?.length);
+    this.where = filterSql(filters);
+    this.filtered = this.sqlFiltered || this.pathFilter !== undefined;
+  }
+
+  frequencies(phrases: readonly string[]) {
+    return this.stats.read(this.db, phrases);
+  }
+
+  async candidates(expr: PlanExpr, max: number): Promise<PlanCandidates> {
+    const match = fts5Expr(expr);
+    if (!this.filtered) {
+      const { rows } = await sql<{ id: number }>`
+        select rowid as id from chunks_fts where chunks_fts match ${match} order by rowid limit ${max + 1}`.execute(
+        this.db,
+      );
+      const ids = rows.map((r) => Number(r.id));
+      return ids.length > max ? { ids: ids.slice(0, max), complete: false } : { ids, complete: true };
+    }
+    const ids: number[] = [];
+    const page = Math.max(max + 1, 1000);
+    for (let after = 0; ; ) {
+      const { rows } = await sql<{ id: number; path: string }>`
+        select f.rowid as id, d.path from chunks_fts f
+        join chunks c on c.id = f.rowid join documents d on d.id = c.document_id
+        where chunks_fts match ${match} and f.rowid > ${after} ${this.where}
+        order by f.rowid limit ${page}`.execute(this.db);
+      for (const r of rows) {
+        if (this.pathFilter && !this.pathFilter.test(r.path)) continue;
+        if (ids.length === max) return { ids, complete: false };
+        ids.push(Number(r.id));
+      }
+      if (rows.length < page) return { ids, complete: true };
+      after = Number(rows[rows.length - 1]!.id);
+    }
+  }
+
+  async topByOwnTerms(expr: PlanExpr, max: number): Promise<number[]> {
+    const match = fts5Expr(expr);
+    const weights = sql.join(BM25_WEIGHTS.map((w) => sql.lit(w)));
+    const ids: number[] = [];
+    const page = this.pathFilter ? Math.max(max * 5, 500) : max;
+    for (let offset = 0; ids.length < max; offset += page) {
+      const { rows } =
+        this.sqlFiltered || this.pathFilter
+          ? await sql<{ id: number; path: string }>`
+            select f.rowid as id, d.path from chunks_fts f
+            join chunks c on c.id = f.rowid join documents d on d.id = c.document_id
+            where chunks_fts match ${match} ${this.where}
+            order by bm25(chunks_fts, ${weights}), f.rowid limit ${page} offset ${offset}`.execute(this.db)
+          : await sql<{ id: number; path: string }>`
+            select rowid as id, '' as path from chunks_fts where chunks_fts match ${match}
+            order by bm25(chunks_fts, ${weights}), rowid limit ${page} offset ${offset}`.execute(this.db);
+      for (const r of rows) {
+        if (this.pathFilter && !this.pathFilter.test(r.path)) continue;
+        ids.push(Number(r.id));
+        if (ids.length === max) break;
+      }
+      if (rows.length < page) break;
+    }
+    return ids;
+  }
 }
