@@ -21,6 +21,7 @@ import { loadDataSecretBox } from "./secrets.js";
 import { createSyncEngine, SYNC_LEASE_MS } from "./sync/engine.js";
 import { SyncEvents } from "./sync/events.js";
 import { SYNC_QUEUE, type SyncJobPayload } from "./sync/model.js";
+import { busPublisher } from "./sync/publish.js";
 import { startScheduler } from "./sync/scheduler.js";
 import { startWatchers } from "./sync/watchers.js";
 
@@ -52,7 +53,7 @@ export const dataServiceTarget = defineTarget({
     ],
     issue: 5,
   },
-  uses: ["relational", "queue", "blobs"],
+  uses: ["relational", "queue", "blobs", "bus"],
   migrations: dataMigrations,
   validateConfig(config) {
     if (!config.JWT_SECRET && (config.DATABASE_URL || config.NODE_ENV === "production")) {
@@ -86,6 +87,8 @@ export const dataServiceTarget = defineTarget({
     const blobs = () => ctx.storage.blobs();
     const box = await loadDataSecretBox(config.JWT_SECRET, config.CONHUB_DATA_DIR);
     const events = new SyncEvents();
+    // Platform events for outbound webhooks (topic conhub.events); a failing bus never fails a sync.
+    const publish = busPublisher(() => ctx.storage.bus(), ctx.logger);
     let watchers: ReturnType<typeof startWatchers> | undefined;
     const network = config.DATA_ALLOW_PRIVATE_NETWORKS;
     const connectors: Record<string, Connector<unknown>> = {
@@ -120,6 +123,7 @@ export const dataServiceTarget = defineTarget({
         uploadMaxBytes: config.DATA_UPLOAD_MAX_BYTES,
         logger: ctx.logger,
         sourcesChanged: () => void watchers?.refresh().catch(() => undefined),
+        publish,
       }),
     );
     // For other services only (the webhook service); not routed by the gateway.
@@ -144,6 +148,7 @@ export const dataServiceTarget = defineTarget({
       fetch: safeFetch,
       dataDir: join(config.CONHUB_DATA_DIR),
       events,
+      publish,
     });
     const worker = queue.work<SyncJobPayload>(SYNC_QUEUE, engine.handle, {
       concurrency: config.DATA_SYNC_CONCURRENCY,

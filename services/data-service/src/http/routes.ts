@@ -34,6 +34,7 @@ import {
 } from "../sources/schemas.js";
 import { newId, sourceWorkDir } from "../sync/engine.js";
 import type { SyncEvents } from "../sync/events.js";
+import type { EventPublisher } from "../sync/publish.js";
 import { requestSync } from "../sync/requests.js";
 import { publicRun, publicSource } from "./public.js";
 
@@ -53,6 +54,8 @@ export interface DataRoutesDeps {
   logger: Logger;
   /** Called after a source is created, changed or deleted (the file watchers follow). */
   sourcesChanged?: () => void;
+  /** Platform events (outbound webhooks): source.created, source.deleted. */
+  publish?: EventPublisher;
 }
 
 const nowIso = () => new Date().toISOString();
@@ -165,6 +168,12 @@ export function dataRoutes(deps: DataRoutesDeps): Hono<AuthEnv> {
     }
     const source = await ownSource(principal.organizationId, id);
     deps.sourcesChanged?.();
+    await deps.publish?.publish("source.created", principal.organizationId, {
+      sourceId: id,
+      type: body.type,
+      name: body.name,
+      createdBy: principal.userId,
+    });
     return c.json({ source: publicSource(source, { box, principal }) }, 201);
   });
 
@@ -295,6 +304,12 @@ export function dataRoutes(deps: DataRoutesDeps): Hono<AuthEnv> {
       const blobs = await deps.blobs();
       for await (const info of blobs.list(uploadPrefix(source.id))) await blobs.delete(info.key);
     }
+    await deps.publish?.publish("source.deleted", source.organization_id, {
+      sourceId: source.id,
+      type: source.type,
+      name: source.name,
+      deletedBy: principalOf(c).userId,
+    });
     return c.body(null, 204);
   });
 

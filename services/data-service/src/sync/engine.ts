@@ -18,6 +18,7 @@ import type { DataDatabase, SourcesTable } from "../db/schema.js";
 import type { SafeFetch } from "../net/safe-fetch.js";
 import type { SyncEvents } from "./events.js";
 import { emptyStats, type RunStats, type SyncJobPayload, type SyncRequest } from "./model.js";
+import type { EventPublisher } from "./publish.js";
 
 /**
  * The sync engine: one queue job per sync of a source. A job takes the
@@ -60,6 +61,8 @@ export interface SyncEngineDeps {
   events: SyncEvents;
   /** How often to look at the indexer's jobs while waiting (default 100 ms). */
   pollMs?: number;
+  /** Platform events (outbound webhooks): sync.completed, sync.failed, index.updated. */
+  publish?: EventPublisher;
 }
 
 const now = () => new Date().toISOString();
@@ -249,6 +252,63 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         .execute();
     });
     deps.events.changed(run.source_id);
+    if (deps.publish) await publishRunEvents(deps.publish, run.id);
+  }
+
+  /** Outbound webhooks: how the run ended and, when it changed the index, the source's document count. */
+  async function publishRunEvents(publish: EventPublisher, runId: string): Promise<void> {
+    try {
+      const done = await db
+        .selectFrom("sync_runs")
+        .selectAll()
+        .where("id", "=", runId)
+        .executeTakeFirstOrThrow();
+      const stats = JSON.parse(done.stats) as RunStats;
+      const run = {
+        sourceId: done.source_id,
+        runId: done.id,
+        mode: done.mode,
+        trigger: done.trigger,
+        startedAt: done.started_at,
+        finishedAt: done.finished_at,
+      };
+      const counts = {
+        changed: stats.changed,
+        deleted: stats.deleted,
+        skipped: stats.skipped,
+        errors: stats.errors,
+        indexed: stats.indexed,
+        indexDeleted: stats.indexDeleted,
+        chunks: stats.chunks,
+      };
+      if (done.status !== "succeeded") {
+        await publish.publish("sync.failed", done.organization_id, {
+          ...run,
+          error: done.error,
+          stats: counts,
+        });
+        return;
+      }
+      await publish.publish("sync.completed", done.organization_id, { ...run, stats: counts });
+      if (stats.changed > 0 || stats.deleted > 0) {
+        const documents = await db
+          .selectFrom("source_items")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("source_id", "=", done.source_id)
+          .where("state", "=", "sent")
+          .executeTakeFirst();
+        await publish.publish("index.updated", done.organization_id, {
+          sourceId: done.source_id,
+          runId: done.id,
+          documents: Number(documents?.n ?? 0),
+          changed: stats.changed,
+          deleted: stats.deleted,
+          chunks: stats.chunks,
+        });
+      }
+    } catch (err) {
+      logger.warn({ err, runId }, "reading a finished run for its events failed");
+    }
   }
 
   /** One run: list, compare, send, wait for the indexer. */
@@ -645,6 +705,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         workDir: sourceWorkDir(deps.dataDir, source.id),
         logger: logger.child({ sourceId: source.id, runId: run.id }),
         fetch: deps.fetch,
+        env: deps.connectorEnv,
       },
       {
         mode: run.mode === "full" ? "full" : "incremental",

@@ -239,7 +239,7 @@ export function deliveryHandler(deps: DeliveryDeps): JobHandler<OutboundJob> {
       .selectAll()
       .where("id", "=", job.payload.deliveryId)
       .executeTakeFirst();
-    if (!delivery || delivery.state !== "pending" || delivery.attempts >= job.payload.attempt) return;
+    if (delivery?.state !== "pending" || delivery.attempts >= job.payload.attempt) return;
     const cancel = () =>
       db
         .updateTable("outbound_deliveries")
@@ -252,7 +252,7 @@ export function deliveryHandler(deps: DeliveryDeps): JobHandler<OutboundJob> {
       .where("id", "=", delivery.endpoint_id)
       .where("organization_id", "=", delivery.organization_id)
       .executeTakeFirst();
-    if (!endpoint || endpoint.enabled !== 1) {
+    if (endpoint?.enabled !== 1) {
       await cancel();
       return;
     }
