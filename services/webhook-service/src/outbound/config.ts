@@ -76,6 +76,7 @@ export const outboundConfigShape = {
       description:
         "Waits before each retry of a failed outbound webhook delivery (comma-separated durations: `ms`, `s`, `m`, `h`, `d`); each wait gets ±10% jitter, and a delivery is tried once more than the schedule has entries. The default is the Standard Webhooks schedule: immediately, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h.",
       example: DEFAULT_RETRY_SCHEDULE,
+      defaultLabel: DEFAULT_RETRY_SCHEDULE,
     },
   ),
   WEBHOOK_DISABLE_AFTER_FAILURES: variable(
@@ -95,6 +96,7 @@ export const outboundConfigShape = {
     description:
       "An outbound webhook endpoint is also disabled once its deliveries have failed, without one success, for this long (a duration: `5d`, `36h`).",
     example: "5d",
+    defaultLabel: "5d",
   }),
 } as const;
 
