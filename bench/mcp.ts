@@ -129,26 +129,42 @@ async function startNginx(
   };
 }
 
-async function measure(url: string, token: string, name: string, args: Record<string, unknown>) {
-  const client = new Client({ name: "bench", version: "1" });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(url), {
-      requestInit: { headers: { authorization: `Bearer ${token}` } },
-    }),
-  );
+/**
+ * p50/p99 of `name` on every route, the routes' calls interleaved (A, B, A, B…)
+ * so that a busy machine slows every route alike.
+ */
+async function measure(
+  urls: string[],
+  token: string,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<Array<{ p50: number; p99: number }>> {
+  const clients: Client[] = [];
   try {
-    for (let i = 0; i < 10; i++) await client.callTool({ name, arguments: args });
-    const times: number[] = [];
-    for (let i = 0; i < iterations; i++) {
-      const started = performance.now();
-      const result = await client.callTool({ name, arguments: args });
-      times.push(performance.now() - started);
-      if (result.isError) throw new Error(`${name} failed: ${JSON.stringify(result.content)}`);
+    for (const url of urls) {
+      const client = new Client({ name: "bench", version: "1" });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(url), {
+          requestInit: { headers: { authorization: `Bearer ${token}` } },
+        }),
+      );
+      clients.push(client);
     }
-    times.sort((a, b) => a - b);
-    return { p50: percentile(times, 50), p99: percentile(times, 99) };
+    const times = clients.map(() => [] as number[]);
+    for (let i = -10; i < iterations; i++) {
+      for (const [k, client] of clients.entries()) {
+        const started = performance.now();
+        const result = await client.callTool({ name, arguments: args });
+        if (i >= 0) times[k]!.push(performance.now() - started);
+        if (result.isError) throw new Error(`${name} failed: ${JSON.stringify(result.content)}`);
+      }
+    }
+    return times.map((t) => {
+      t.sort((a, b) => a - b);
+      return { p50: percentile(t, 50), p99: percentile(t, 99) };
+    });
   } finally {
-    await client.close();
+    for (const client of clients) await client.close();
   }
 }
 
@@ -177,7 +193,7 @@ export async function runMcpBench(): Promise<void> {
     const caller = await signUp(auth, `bench-${Date.now()}@example.com`);
     await indexSmall(`http://127.0.0.1:${platform.ports.indexer}`, caller.key);
     const routes: Array<[string, string]> = [
-      [`direct (:${platform.ports["mcp-service"]})`, `http://127.0.0.1:${platform.ports["mcp-service"]}/mcp`],
+      ["direct to the MCP port", `http://127.0.0.1:${platform.ports["mcp-service"]}/mcp`],
     ];
     if (nginx) routes.push(["through nginx", `http://127.0.0.1:${nginx.port}/mcp`]);
     const calls: Array<[string, Record<string, unknown>, string]> = [
@@ -194,8 +210,14 @@ export async function runMcpBench(): Promise<void> {
     ];
     for (const [callName, args, callLabel] of calls) {
       for (const [credLabel, token] of credentials) {
-        for (const [routeLabel, url] of routes) {
-          const r = await measure(url, token, callName, args);
+        const results = await measure(
+          routes.map(([, url]) => url),
+          token,
+          callName,
+          args,
+        );
+        for (const [k, [routeLabel]] of routes.entries()) {
+          const r = results[k]!;
           rows.push(
             `| ${callLabel} | ${credLabel} | ${routeLabel} | ${iterations} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`,
           );
@@ -214,7 +236,7 @@ export async function runMcpBench(): Promise<void> {
     "",
     `Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; 1-minute load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after (other work was running on the machine).`,
     "Auth service, indexer and MCP service in one process (SQLite, no embeddings), nginx with the committed nginx.conf in front of the MCP port.",
-    "One SDK client, calls one after another after 10 warm-up calls; stateless Streamable HTTP (each call is one POST that builds a fresh MCP server, authenticates and calls the indexer over HTTP with the caller's credential).",
+    "One SDK client per route, calls one after another after 10 warm-up calls, the routes' calls interleaved (direct, nginx, direct…) so load hits both alike; stateless Streamable HTTP (each call is one POST that builds a fresh MCP server, authenticates and calls the indexer over HTTP with the caller's credential).",
     "",
     "| Call | credential | route | calls | p50 ms | p99 ms |",
     "|---|---|---|---|---|---|",

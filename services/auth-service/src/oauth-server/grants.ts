@@ -177,6 +177,11 @@ export async function createCode(
 ): Promise<string> {
   const code = randomSecret();
   const now = deps.now();
+  // Spent and expired codes are kept a day (reuse of a spent code is detected), then dropped.
+  await db(deps)
+    .deleteFrom("oauth_codes")
+    .where("expires_at", "<", addMs(now, -86_400_000).toISOString())
+    .execute();
   await db(deps)
     .insertInto("oauth_codes")
     .values({

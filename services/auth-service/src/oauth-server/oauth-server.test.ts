@@ -274,6 +274,13 @@ describe.each(reachableAuthAdapters())("OAuth authorization server on $name", (a
     );
     expect(page.response.headers.get("set-cookie")).toMatch(/HttpOnly/i);
     expect(page.response.headers.get("set-cookie")).toMatch(/SameSite=Strict/i);
+
+    // Read scopes are ticked by default; writing and admin only if the user ticks them.
+    const wide = await (
+      await startAuthorization(h, clientId, { scope: "search:read admin" })
+    ).response.text();
+    expect(wide).toContain('name="approve_scope" value="search:read" checked>');
+    expect(wide).toContain('name="approve_scope" value="admin">');
   });
 
   it("issues a code after sign-in and a token the MCP resource accepts, and nothing else does", async () => {
@@ -382,6 +389,18 @@ describe.each(reachableAuthAdapters())("OAuth authorization server on $name", (a
     const expired = await exchange(h, clientId, late.code, late.verifier);
     expect(expired.status).toBe(400);
     expect(await expired.json()).toMatchObject({ error: "invalid_grant" });
+    // Codes are stored hashed, and dropped a day after they expire.
+    const codeHash = createHash("sha256").update(late.code).digest("hex");
+    const stored = () =>
+      h.service.deps.db
+        .selectFrom("oauth_codes" as never)
+        .select("code_hash" as never)
+        .execute() as Promise<Array<{ code_hash: string }>>;
+    expect((await stored()).map((r) => r.code_hash)).toContain(codeHash);
+    expect(JSON.stringify(await stored())).not.toContain(late.code);
+    h.clock.advance(86_400_000);
+    await authorize(h, clientId, "pkce@example.com");
+    expect((await stored()).map((r) => r.code_hash)).not.toContain(codeHash);
 
     const badRequests: Array<[Record<string, string>, string]> = [
       [{ client_id: clientId }, "invalid_request"],

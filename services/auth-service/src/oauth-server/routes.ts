@@ -295,7 +295,8 @@ export function oauthServerRoutes(
       scopes: request.requested.map((scope) => ({
         scope,
         description: scopeDescriptions[scope],
-        checked: extra.approved ? extra.approved.includes(scope) : true,
+        // Least privilege by default: writing and admin must be ticked by the user.
+        checked: extra.approved ? extra.approved.includes(scope) : defaultScopes.includes(scope),
       })),
       ...(extra.error ? { error: extra.error } : {}),
       ...(extra.email ? { email: extra.email } : {}),
