@@ -13,6 +13,7 @@ const benches: Record<string, () => Promise<void>> = {
   scale: async () => (await import("./scale.js")).runScaleBench(),
   embeddings: async () => (await import("./embeddings.js")).runEmbeddingsBench(),
   "data-sync": async () => (await import("./data-sync.js")).runDataSyncBench(),
+  webhooks: async () => (await import("./webhooks.js")).runWebhooksBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
