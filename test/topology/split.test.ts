@@ -119,6 +119,24 @@ describe("split topology: every target its own process, behind a real nginx, on 
     expect(await page.text()).toContain("ConHub");
   });
 
+  it("routes the root OAuth discovery documents to the auth and MCP services", async () => {
+    const as = await getJson(`${gateway}/.well-known/oauth-authorization-server`);
+    expect(as.status).toBe(200);
+    expect(as.body.issuer).toBe("http://localhost:8000");
+    expect(as.body.token_endpoint).toBe("http://localhost:8000/api/auth/oauth/token");
+    expect(as.body.code_challenge_methods_supported).toEqual(["S256"]);
+    for (const path of [
+      "/.well-known/oauth-protected-resource/mcp",
+      "/.well-known/oauth-protected-resource",
+    ]) {
+      const prm = await getJson(`${gateway}${path}`);
+      expect(prm.status, path).toBe(200);
+      // The MCP service sees the public origin through nginx's X-Forwarded-Host.
+      expect(prm.body.resource, path).toBe(`${gateway}/mcp`);
+      expect(prm.body.authorization_servers, path).toEqual([gateway]);
+    }
+  });
+
   it("shows every target ready on the status page, reached over HTTP between processes", async () => {
     const status = await getJson(`${gateway}/status.json`);
     expect(status.body.mode).toBe("split");
