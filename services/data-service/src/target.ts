@@ -36,7 +36,7 @@ export const dataServiceTarget = defineTarget({
   configShape: dataConfigShape,
   capabilities: {
     summary:
-      "Sources per organization (local folder with a file watcher, git repository by URL or path, web crawler, uploads of PDF/DOCX/HTML/Markdown/text/code) and a sync engine on the durable queue: full and incremental syncs (on demand, on a schedule, on file changes), one at a time per source, resumed after a crash, progress and run history with per-item errors, streamed over SSE; documents and deletions go to the indexer, and a run is done when they are searchable.",
+      "Sources per organization (local folder with a file watcher, git repository by URL or path (submodules on request), web crawler, uploads of PDF/DOCX/HTML/Markdown/text/code) and a sync engine on the durable queue: full and incremental syncs (on demand, on a schedule, on file changes), one at a time per source, resumed after a crash, progress and run history with per-item errors, streamed over SSE; documents and deletions go to the indexer, and a run is done when they are searchable.",
     available: [
       "POST/GET /api/data/sources, GET/PATCH/DELETE /api/data/sources/:id",
       "POST /api/data/sources/:id/sync ({mode, paths})",
@@ -48,7 +48,6 @@ export const dataServiceTarget = defineTarget({
     ],
     planned: [
       "GitHub/GitLab/Bitbucket issues and pull requests, Google Drive, Dropbox (a later issue)",
-      "git submodules",
       "webhook-triggered syncs (issue 7, webhook service)",
     ],
     issue: 5,

@@ -71,6 +71,8 @@ export interface ConnectorContext<C> {
   workDir: string;
   logger: Logger;
   fetch: SafeFetch;
+  /** The administrator's rules for local paths (git submodules on disk are checked against them). */
+  env?: ConnectorEnv;
 }
 
 export interface Connector<C = unknown> {

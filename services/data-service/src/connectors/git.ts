@@ -1,6 +1,7 @@
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { type NetworkPolicy, publicOnly, resolveChecked } from "../net/addresses.js";
@@ -8,6 +9,7 @@ import {
   type Change,
   type Connector,
   type ConnectorContext,
+  type ConnectorEnv,
   type ListingEnd,
   SourceError,
 } from "./connector.js";
@@ -60,7 +62,14 @@ export const GitConfig = z.strictObject({
   branch: refName.optional(),
   /** Commits of history fetched (shallow clone); null: full history. */
   depth: z.number().int().min(1).max(1_000_000).nullable().default(1),
-  submodules: z.literal(false, "submodules are not supported yet; leave this false").default(false),
+  /**
+   * Index the repository's submodules too, under their paths (default: off,
+   * and the run lists each submodule as skipped). Their URLs follow the
+   * parent's rules: private addresses only as the parent may, paths on disk
+   * only for a parent on disk and inside DATA_LOCAL_ROOTS, the token only
+   * sent to the parent's host.
+   */
+  submodules: z.boolean().default(false),
   /** Allow a git server on a private network (needs DATA_ALLOW_PRIVATE_NETWORKS too). */
   allowPrivateNetwork: z.boolean().default(false),
 });
@@ -82,7 +91,20 @@ function localPath(url: string): string {
 
 /** Config entries for one remote operation: allowed protocols, pinned DNS, auth header. */
 async function transportConfig(ctx: ConnectorContext<GitConfig>, network: NetworkPolicy) {
-  const url = ctx.config.url;
+  return transportFor(ctx.config.url, ctx, network, true);
+}
+
+/**
+ * The transport of one URL (the source's, or a submodule's): local paths
+ * over file://; http(s) to exactly the addresses checked against the
+ * source's network policy; the token only when `withToken`.
+ */
+async function transportFor(
+  url: string,
+  ctx: ConnectorContext<GitConfig>,
+  network: NetworkPolicy,
+  withToken: boolean,
+) {
   const config: Array<[string, string]> = [
     ["protocol.allow", "never"],
     ["core.askPass", "echo"],
@@ -109,7 +131,7 @@ async function transportConfig(ctx: ConnectorContext<GitConfig>, network: Networ
     `${host}:${port}:${addresses.map((a) => (a.includes(":") ? `[${a}]` : a)).join(",")}`,
   ]);
   const token = ctx.credentials?.token;
-  if (token) {
+  if (token && withToken) {
     const user = ctx.credentials?.username ?? "x-access-token";
     const basic = Buffer.from(`${user}:${token}`).toString("base64");
     config.push(["http.extraHeader", `Authorization: Basic ${basic}`]);
@@ -180,14 +202,22 @@ function parseLsTree(out: Buffer): TreeEntry[] {
 }
 
 /** `git diff-tree -r -z --raw`: `:old new oldId newId status\0path\0` per change. */
-function parseDiffTree(out: Buffer): Array<{ mode: string; id: string; status: string; path: string }> {
+function parseDiffTree(
+  out: Buffer,
+): Array<{ oldMode: string; mode: string; id: string; status: string; path: string }> {
   const parts = out.toString("utf8").split("\0");
   const changes = [];
   for (let i = 0; i + 1 < parts.length; i += 2) {
     const meta = parts[i]!;
     if (!meta.startsWith(":")) break;
-    const [, newMode, , newId, status] = meta.slice(1).split(" ");
-    changes.push({ mode: newMode!, id: newId!, status: status!.charAt(0), path: parts[i + 1]! });
+    const [oldMode, newMode, , newId, status] = meta.slice(1).split(" ");
+    changes.push({
+      oldMode: oldMode!,
+      mode: newMode!,
+      id: newId!,
+      status: status!.charAt(0),
+      path: parts[i + 1]!,
+    });
   }
   return changes;
 }
@@ -261,6 +291,7 @@ export function gitConnector(env: GitConnectorEnv): Connector<GitConfig> {
       }
 
       const reader = new BlobReader(repo);
+      const readers = [reader];
       try {
         let previous: string | null =
           scope.mode === "incremental" && scope.cursor && /^[0-9a-f]{40,64}$/.test(scope.cursor)
@@ -281,20 +312,28 @@ export function gitConnector(env: GitConnectorEnv): Connector<GitConfig> {
         }
         if (previous && diff) {
           const changes = parseDiffTree(diff);
-          scope.total(changes.length);
-          for (const c of changes) {
-            scope.signal.throwIfAborted();
-            if (c.status === "D") yield { type: "delete", path: c.path };
-            else
-              yield* entryChange(reader, {
-                mode: c.mode,
-                type: "blob",
-                id: c.id,
-                size: undefined,
-                path: c.path,
-              });
+          const submoduleChanged =
+            ctx.config.submodules &&
+            changes.some((c) => c.mode === GITLINK || c.oldMode === GITLINK || c.path === ".gitmodules");
+          if (!submoduleChanged) {
+            scope.total(changes.length);
+            for (const c of changes) {
+              scope.signal.throwIfAborted();
+              if (c.status === "D") yield { type: "delete", path: c.path };
+              else
+                yield* entryChange(reader, {
+                  mode: c.mode,
+                  type: "blob",
+                  id: c.id,
+                  size: undefined,
+                  path: c.path,
+                });
+            }
+            return { complete: false, cursor: head, root: url };
           }
-          return { complete: false, cursor: head, root: url };
+          // A submodule moved, appeared or went: list everything (versions are blob ids, so
+          // unchanged files are not read again) and let the complete listing carry the deletions.
+          ctx.logger.info({ cursor: previous }, "a submodule changed: listing the whole tree");
         }
         const entries = parseLsTree(
           await git(["ls-tree", "-r", "-z", "--long", "--full-tree", head], { cwd: repo }),
@@ -303,16 +342,180 @@ export function gitConnector(env: GitConnectorEnv): Connector<GitConfig> {
           entries.length,
           entries.reduce((n, e) => n + (e.size ?? 0), 0),
         );
+        const links: TreeEntry[] = [];
         for (const entry of entries) {
           scope.signal.throwIfAborted();
+          if (entry.mode === GITLINK && ctx.config.submodules && isIndexablePath(entry.path)) {
+            links.push(entry);
+            continue;
+          }
           yield* entryChange(reader, entry);
+        }
+        if (links.length > 0) {
+          const modules = await readGitmodules(repo, head);
+          for (const link of links) {
+            scope.signal.throwIfAborted();
+            yield* submoduleChanges(ctx, env.network, link, modules.get(link.path), readers, scope.signal);
+          }
         }
         return { complete: true, cursor: head, root: url };
       } finally {
-        reader.close();
+        for (const r of readers) r.close();
       }
     },
   };
+}
+
+/** The mode of a gitlink: a submodule's commit in the parent's tree. */
+const GITLINK = "160000";
+
+interface Gitmodule {
+  name: string;
+  url?: string;
+}
+
+/** `.gitmodules` of a commit, by submodule path (empty when it has none). */
+async function readGitmodules(repo: string, commit: string): Promise<Map<string, Gitmodule>> {
+  const out = await git(["config", "--blob", `${commit}:.gitmodules`, "-z", "--list"], { cwd: repo }).catch(
+    () => Buffer.alloc(0),
+  );
+  const byName = new Map<string, { path?: string; url?: string }>();
+  for (const record of out.toString("utf8").split("\0")) {
+    const nl = record.indexOf("\n");
+    if (nl < 0) continue;
+    const match = /^submodule\.(.+)\.(path|url)$/.exec(record.slice(0, nl));
+    if (!match) continue;
+    const entry = byName.get(match[1]!) ?? {};
+    entry[match[2] as "path" | "url"] = record.slice(nl + 1);
+    byName.set(match[1]!, entry);
+  }
+  const byPath = new Map<string, Gitmodule>();
+  for (const [name, entry] of byName) {
+    if (entry.path) byPath.set(entry.path, { name, ...(entry.url ? { url: entry.url } : {}) });
+  }
+  return byPath;
+}
+
+/** A submodule URL as git reads it: `./x` and `../x` are relative to the parent's URL. */
+function submoduleUrl(parent: string, url: string): string {
+  if (!url.startsWith("./") && !url.startsWith("../")) return url;
+  if (isLocal(parent)) return resolvePath(localPath(parent), url);
+  return new URL(url, parent.endsWith("/") ? parent : `${parent}/`).href;
+}
+
+/** Why a submodule's URL may not be fetched for this source, or undefined. */
+function submoduleUrlProblem(parent: string, url: string, env: ConnectorEnv | undefined): string | undefined {
+  const problem = urlProblem(url);
+  if (problem) return `its URL ${url} ${problem}`;
+  if (isLocal(url)) {
+    if (!isLocal(parent)) return `its URL ${url} is on the ConHub server's disk, and the repository is not`;
+    if (!env) return `its URL ${url} is on the ConHub server's disk`;
+    const local = localPathProblem(localPath(url), env.localRoots, env.forbiddenRoots);
+    if (local) return `its path ${localPath(url)} ${local}`;
+  }
+  return undefined;
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  if (isLocal(a) || isLocal(b)) return false;
+  return new URL(a).origin === new URL(b).origin;
+}
+
+/**
+ * The files of one submodule at the commit the parent records, under the
+ * submodule's path. Each submodule has a bare repository of its own in the
+ * source's work folder; a commit already there is not fetched again. When
+ * it cannot be fetched, the run records an error and the files of the last
+ * synced commit stay as they are (the source's cursor does not move, so the
+ * next sync tries again).
+ */
+async function* submoduleChanges(
+  ctx: ConnectorContext<GitConfig>,
+  network: NetworkPolicy,
+  link: TreeEntry,
+  module: Gitmodule | undefined,
+  readers: BlobReader[],
+  signal: AbortSignal,
+): AsyncGenerator<Change> {
+  const skip = (reason: string): Change => ({
+    type: "skip",
+    path: link.path,
+    version: link.id,
+    reason: `a submodule not indexed: ${reason}`,
+  });
+  if (!module?.url) {
+    yield skip(".gitmodules gives no URL for it");
+    return;
+  }
+  const target = submoduleUrl(ctx.config.url, module.url);
+  const problem = submoduleUrlProblem(ctx.config.url, target, ctx.env);
+  if (problem) {
+    yield skip(problem);
+    return;
+  }
+  const repo = join(
+    ctx.workDir,
+    "submodules",
+    `${createHash("sha256").update(module.name).digest("hex").slice(0, 24)}.git`,
+  );
+  if (!existsSync(join(repo, "HEAD"))) {
+    await mkdir(repo, { recursive: true });
+    await git(["init", "--bare", "--quiet", repo]);
+  }
+  const local = {
+    cwd: repo,
+    config: [["gc.auto", "0"] as [string, string], ["maintenance.auto", "false"] as [string, string]],
+  };
+  const has = (commit: string) =>
+    git(["cat-file", "-e", `${commit}^{commit}`], { cwd: repo }).then(
+      () => true,
+      () => false,
+    );
+  let fetchError: string | undefined;
+  if (!(await has(link.id))) {
+    try {
+      const { config, remote } = await transportFor(target, ctx, network, sameOrigin(ctx.config.url, target));
+      const fetch = (args: string[]) =>
+        git(["fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head", ...args], {
+          ...local,
+          config: [...config, ...local.config],
+          signal,
+        });
+      // The recorded commit itself, shallow (servers allow it over protocol v2, GitHub and GitLab do);
+      // otherwise every branch with its history, where the commit must be.
+      await fetch(["--depth=1", "--", remote, `+${link.id}:refs/conhub/pinned`]).catch(() =>
+        fetch(["--", remote, "+refs/heads/*:refs/conhub/heads/*"]),
+      );
+      if (!(await has(link.id))) fetchError = `commit ${link.id} is not in ${target}`;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      fetchError = explain(err, target, undefined).message;
+    }
+  }
+  let commit = link.id;
+  if (fetchError) {
+    yield { type: "error", path: link.path, reason: `the submodule could not be fetched: ${fetchError}` };
+    const synced = await git(["rev-parse", "--verify", "refs/conhub/synced^{commit}"], { cwd: repo }).catch(
+      () => undefined,
+    );
+    if (!synced) return;
+    commit = synced.toString("utf8").trim();
+  }
+  const reader = new BlobReader(repo);
+  readers.push(reader);
+  const entries = parseLsTree(
+    await git(["ls-tree", "-r", "-z", "--long", "--full-tree", commit], { cwd: repo }),
+  );
+  for (const entry of entries) {
+    signal.throwIfAborted();
+    const path = `${link.path}/${entry.path}`;
+    if (entry.mode === GITLINK) {
+      yield { type: "skip", path, version: entry.id, reason: "a submodule inside a submodule (not indexed)" };
+      continue;
+    }
+    yield* entryChange(reader, { ...entry, path });
+  }
+  if (!fetchError) await git(["update-ref", "refs/conhub/synced", commit], { cwd: repo });
 }
 
 function* entryChange(reader: BlobReader, entry: TreeEntry): Generator<Change> {
@@ -323,7 +526,7 @@ function* entryChange(reader: BlobReader, entry: TreeEntry): Generator<Change> {
       type: "skip",
       path: entry.path,
       version: entry.id,
-      reason: "a submodule (submodules are not indexed)",
+      reason: 'a submodule (not indexed: set "submodules": true in the source\'s config to index it)',
     };
   } else if (entry.mode === "120000") {
     yield { type: "skip", path: entry.path, version: entry.id, reason: "a symbolic link" };

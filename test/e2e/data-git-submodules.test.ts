@@ -1,0 +1,237 @@
+import { mkdirSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../support/processes.js";
+import {
+  type Caller,
+  type DataPlatform,
+  documentPaths,
+  gitHttpServer,
+  gitIn,
+  searchPaths,
+  settled,
+  startDataPlatform,
+  stores,
+  syncNow,
+  writeFiles,
+} from "./data-helpers.js";
+
+/**
+ * Git submodules: off by default (the repository indexes without them and
+ * the run says why), on with `"submodules": true` — the submodule's files
+ * under its path, a pointer change picked up by an incremental sync, a
+ * removed submodule removed from the index — and the parent's URL rules:
+ * paths on disk only inside DATA_LOCAL_ROOTS and never from a remote
+ * repository, the token only to the parent's host.
+ */
+
+/** A working repository with a bare one next to it, both under `dir`. */
+function repoIn(dir: string, name: string, files: Record<string, string>) {
+  const work = join(dir, `${name}-work`);
+  const bare = join(dir, `${name}.git`);
+  mkdirSync(work, { recursive: true });
+  mkdirSync(bare, { recursive: true });
+  gitIn(work, "init", "-q", "-b", "main");
+  writeFiles(work, files);
+  gitIn(work, "add", "-A");
+  gitIn(work, "commit", "-q", "-m", "initial");
+  gitIn(bare, "init", "-q", "--bare");
+  gitIn(work, "push", "-q", bare, "main:main");
+  gitIn(bare, "symbolic-ref", "HEAD", "refs/heads/main");
+  return {
+    work,
+    bare,
+    commit(message: string) {
+      gitIn(work, "add", "-A");
+      gitIn(work, "commit", "-q", "-m", message);
+      gitIn(work, "push", "-q", bare, "main:main");
+      return gitIn(work, "rev-parse", "HEAD");
+    },
+  };
+}
+
+/** Adds `url` as a submodule at `path` of the working repository (file URLs allowed for the test's git). */
+function addSubmodule(work: string, url: string, path: string) {
+  gitIn(work, "-c", "protocol.file.allow=always", "submodule", "add", "-q", url, path);
+}
+
+describe.each(stores)("data service: git submodules ($name)", ({ env: storeEnv }) => {
+  let p: DataPlatform;
+  let alice: Caller;
+  let http: { url: string; server: Server; requests: string[] };
+  const roots = tempDir("conhub-git-roots-");
+  const outside = tempDir("conhub-git-outside-");
+  const httpRoot = tempDir("conhub-git-http-");
+
+  beforeAll(async () => {
+    p = await startDataPlatform(storeEnv, {
+      DATA_LOCAL_ROOTS: roots,
+      DATA_ALLOW_PRIVATE_NETWORKS: "127.0.0.1/32",
+    });
+    alice = await p.signUp(`alice-${Date.now()}@example.com`);
+    http = await gitHttpServer(httpRoot, "s3cret-token");
+  }, 120_000);
+  afterAll(async () => {
+    await new Promise((r) => http?.server.close(r));
+    await p?.stop();
+  });
+
+  const runItems = async (id: string) => {
+    const runs = await p.call(alice, "GET", `/api/data/sources/${id}/runs`);
+    const last = runs.body.runs[0].id;
+    const run = await p.call(alice, "GET", `/api/data/sources/${id}/runs/${last}`);
+    return run.body.items as Array<{ path: string; kind: string; reason: string }>;
+  };
+
+  it("indexes without submodules by default and says so; with submodules on, follows their commits", async () => {
+    const lib = repoIn(roots, "lib", {
+      "src/checksum.ts": "export function computeWombatChecksum() { return 7; }\n",
+      "src/legacy.ts": "export const platypusLegacyFlag = true;\n",
+      "README.md": "# lib\n\nThe library of the numbat platform.\n",
+    });
+    const app = repoIn(roots, "app", { "main.ts": "export function startQuokkaServer() {}\n" });
+    addSubmodule(app.work, lib.bare, "modules/lib");
+    app.commit("add the lib submodule");
+
+    // Off (the default): the repository without the submodule, and the run says why.
+    const off = await p.call(alice, "POST", "/api/data/sources", {
+      type: "git",
+      name: "app without submodules",
+      config: { url: app.bare },
+    });
+    expect(off.status, JSON.stringify(off.body)).toBe(201);
+    const offSource = await settled(p, alice, off.body.source.id);
+    expect(offSource.status, offSource.statusMessage).toBe("idle");
+    expect(await documentPaths(p, alice, off.body.source.id)).toEqual([".gitmodules", "main.ts"]);
+    expect(offSource.lastRun.progress.errors).toBe(0);
+    expect(await runItems(off.body.source.id)).toContainEqual(
+      expect.objectContaining({
+        path: "modules/lib",
+        kind: "skipped",
+        reason: expect.stringContaining('"submodules": true'),
+      }),
+    );
+
+    // On: the submodule's files under its path.
+    const on = await p.call(alice, "POST", "/api/data/sources", {
+      type: "git",
+      name: "app with submodules",
+      config: { url: app.bare, submodules: true },
+    });
+    expect(on.status, JSON.stringify(on.body)).toBe(201);
+    const id = on.body.source.id;
+    const first = await settled(p, alice, id);
+    expect(first.status, first.statusMessage).toBe("idle");
+    expect(await documentPaths(p, alice, id)).toEqual([
+      ".gitmodules",
+      "main.ts",
+      "modules/lib/README.md",
+      "modules/lib/src/checksum.ts",
+      "modules/lib/src/legacy.ts",
+    ]);
+    expect(await searchPaths(p, alice, id, "computeWombatChecksum")).toEqual(["modules/lib/src/checksum.ts"]);
+
+    // The submodule moves on (an edit, an add, a delete) and the parent records the new commit.
+    writeFiles(lib.work, {
+      "src/checksum.ts": "export function computeNarwhalDigest() { return 9; }\n",
+      "src/added.ts": "export const pelicanFeature = 1;\n",
+    });
+    rmSync(join(lib.work, "src/legacy.ts"));
+    lib.commit("lib v2");
+    gitIn(join(app.work, "modules/lib"), "-c", "protocol.file.allow=always", "pull", "-q", "origin", "main");
+    const appHead = app.commit("bump lib");
+    const second = await syncNow(p, alice, id);
+    expect(second.status, second.statusMessage).toBe("idle");
+    expect(second.lastRun).toMatchObject({ mode: "incremental", status: "succeeded", cursorTo: appHead });
+    // Only what changed was sent: the edit and the add (the deletion is one more).
+    expect(second.lastRun.progress).toMatchObject({ changed: 2, deleted: 1 });
+    expect(await documentPaths(p, alice, id)).toEqual([
+      ".gitmodules",
+      "main.ts",
+      "modules/lib/README.md",
+      "modules/lib/src/added.ts",
+      "modules/lib/src/checksum.ts",
+    ]);
+    expect(await searchPaths(p, alice, id, "computeNarwhalDigest")).toEqual(["modules/lib/src/checksum.ts"]);
+    expect(await searchPaths(p, alice, id, "wombat")).toEqual([]);
+    expect(await searchPaths(p, alice, id, "platypus")).toEqual([]);
+
+    // An ordinary commit in the parent stays a plain diff.
+    writeFiles(app.work, { "main.ts": "export function startEchidnaServer() {}\n" });
+    app.commit("rename the server");
+    const third = await syncNow(p, alice, id);
+    expect(third.lastRun.progress).toMatchObject({ changed: 1, deleted: 0, total: 1 });
+
+    // The submodule removed: its files leave the index.
+    gitIn(app.work, "rm", "-q", "modules/lib");
+    app.commit("drop the lib");
+    const fourth = await syncNow(p, alice, id);
+    expect(fourth.status, fourth.statusMessage).toBe("idle");
+    expect(await documentPaths(p, alice, id)).toEqual([".gitmodules", "main.ts"]);
+    expect(await searchPaths(p, alice, id, "narwhal")).toEqual([]);
+  }, 180_000);
+
+  it("refuses submodules outside DATA_LOCAL_ROOTS, and paths on disk from a remote repository", async () => {
+    const secret = repoIn(outside, "secret", { "keys.md": "# private wallaby notes\n" });
+    const inside = repoIn(roots, "inside", { "ok.md": "# fine kookaburra notes\n" });
+    const app = repoIn(roots, "app2", { "main.ts": "export const bilbyApp = 1;\n" });
+    addSubmodule(app.work, secret.bare, "modules/secret");
+    app.commit("add a submodule from outside the allowed roots");
+    const created = await p.call(alice, "POST", "/api/data/sources", {
+      type: "git",
+      name: "app2",
+      config: { url: app.bare, submodules: true },
+    });
+    const id = created.body.source.id;
+    const source = await settled(p, alice, id);
+    expect(source.status, source.statusMessage).toBe("idle");
+    expect(await documentPaths(p, alice, id)).toEqual([".gitmodules", "main.ts"]);
+    expect(await runItems(id)).toContainEqual(
+      expect.objectContaining({
+        path: "modules/secret",
+        kind: "skipped",
+        reason: expect.stringContaining("DATA_LOCAL_ROOTS"),
+      }),
+    );
+    expect(await searchPaths(p, alice, id, "wallaby")).toEqual([]);
+
+    // Served over HTTP, the same kind of repository may not point at the server's disk, even inside
+    // the allowed roots; a submodule next to it on the same host (a relative URL) gets the token.
+    const remote = repoIn(roots, "remote-work", { "main.ts": "export const dingoRemote = 1;\n" });
+    addSubmodule(remote.work, inside.bare, "modules/inside");
+    gitIn(
+      remote.work,
+      "-c",
+      "protocol.file.allow=always",
+      "submodule",
+      "add",
+      "-q",
+      inside.bare,
+      "modules/sibling",
+    );
+    gitIn(remote.work, "config", "-f", ".gitmodules", "submodule.modules/sibling.url", "../sibling.git");
+    remote.commit("two submodules");
+    gitIn(httpRoot, "clone", "-q", "--bare", remote.bare, join(httpRoot, "parent.git"));
+    gitIn(httpRoot, "clone", "-q", "--bare", inside.bare, join(httpRoot, "sibling.git"));
+    const overHttp = await p.call(alice, "POST", "/api/data/sources", {
+      type: "git",
+      name: "over http",
+      config: { url: `${http.url}/parent.git`, submodules: true, allowPrivateNetwork: true },
+      credentials: { token: "s3cret-token" },
+    });
+    expect(overHttp.status, JSON.stringify(overHttp.body)).toBe(201);
+    const hid = overHttp.body.source.id;
+    const synced = await settled(p, alice, hid);
+    expect(synced.status, synced.statusMessage).toBe("idle");
+    expect(await documentPaths(p, alice, hid)).toEqual([".gitmodules", "main.ts", "modules/sibling/ok.md"]);
+    expect(await runItems(hid)).toContainEqual(
+      expect.objectContaining({
+        path: "modules/inside",
+        kind: "skipped",
+        reason: expect.stringContaining("on the ConHub server's disk"),
+      }),
+    );
+    expect(http.requests.some((r) => r.includes("/sibling.git/"))).toBe(true);
+  }, 180_000);
+});
