@@ -10,7 +10,7 @@ import type {
 } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { type Platform, startPlatform } from "../../cli/src/runtime.js";
-import { portEnv, tempDir } from "../support/processes.js";
+import { freshDatabase, portEnv, tempDir } from "../support/processes.js";
 import { type Caller, callTool, indexDocuments, signUp } from "./mcp-support.js";
 
 /**
@@ -129,16 +129,32 @@ describe("MCP clients signing in with OAuth", () => {
   let alice: Caller;
   let aliceEmail: string;
   let bobEmail: string;
+  let dropDatabase = async (): Promise<void> => undefined;
 
   beforeAll(async () => {
     const { env, ports } = await portEnv();
     const base = tempDir("conhub-mcp-oauth-");
+    // PostgreSQL and Redis when the environment has them (a database of its own), else SQLite and memory.
+    const storage: Record<string, string> = {};
+    if (process.env.DATABASE_URL) {
+      const database = await freshDatabase(process.env.DATABASE_URL);
+      storage.DATABASE_URL = database.url;
+      storage.JWT_SECRET = "mcp-oauth-test-secret-0123456789abcdef0123";
+      dropDatabase = () => database.drop();
+    }
+    if (process.env.REDIS_URL) {
+      // A Redis database of its own, so login rate limits do not add up with other suites'.
+      const url = new URL(process.env.REDIS_URL);
+      url.pathname = "/5";
+      storage.REDIS_URL = url.toString();
+    }
     gateway = `http://127.0.0.1:${ports.gateway}`;
     platform = await startPlatform({
       targets: ["auth-service", "indexer", "mcp-service"],
       gateway: true,
       env: {
         ...env,
+        ...storage,
         CONHUB_DATA_DIR: join(base, "data"),
         LOG_LEVEL: "error",
         CONHUB_EMBEDDINGS: "none",
@@ -162,9 +178,16 @@ describe("MCP clients signing in with OAuth", () => {
 
   afterAll(async () => {
     await platform?.stop();
+    await dropDatabase();
   });
 
   it("the root well-known documents reach the right services through the gateway", async () => {
+    const ready = (await (await fetch(`${gateway}/api/auth/ready`)).json()) as {
+      checks: Array<{ name: string }>;
+    };
+    const checks = ready.checks.map((c) => c.name);
+    if (process.env.DATABASE_URL) expect(checks).toContain("postgresql");
+    if (process.env.REDIS_URL) expect(checks).toContain("redis");
     const as = await fetch(`${gateway}/.well-known/oauth-authorization-server`);
     expect(as.status).toBe(200);
     expect(await as.json()).toMatchObject({ issuer: gateway, code_challenge_methods_supported: ["S256"] });
