@@ -41,6 +41,8 @@ export function inboundHandler(deps: {
       .where("id", "=", job.payload.deliveryId)
       .executeTakeFirst();
     if (row?.verified !== 1 || row.body === null) return;
+    // At-least-once: a job run again after its outcome was recorded has nothing left to do.
+    if (row.status === "processed" || row.status === "ignored") return;
     await db
       .updateTable("webhook_deliveries")
       .set({ attempts: row.attempts + 1 })
