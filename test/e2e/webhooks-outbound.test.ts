@@ -288,15 +288,37 @@ describe.each(stores)("outbound webhooks ($name)", ({ external }) => {
     expect(rotated.status).toBe(200);
     expect(rotated.body.endpoint.secret).toMatch(/^whsec_/);
     expect(rotated.body.endpoint.secret).not.toBe(ep.secret);
+    const grace = Date.parse(rotated.body.endpoint.previousSecretExpiresAt) - Date.now();
+    expect(grace).toBeGreaterThan(23 * 3_600_000);
+    expect(grace).toBeLessThanOrEqual(24 * 3_600_000);
+    const ping = async () => {
+      const res = await call(alice, "POST", `/api/webhooks/endpoints/${ep.id}/test`);
+      expect(res.status).toBe(202);
+      return waitFor("the ping", () =>
+        rx.received.find((x) => x.headers["webhook-id"] === res.body.event.id),
+      );
+    };
 
-    // The rotated secret signs the next delivery.
-    const ping = await call(alice, "POST", `/api/webhooks/endpoints/${ep.id}/test`);
-    expect(ping.status).toBe(202);
-    const r = await waitFor("the ping", () =>
-      rx.received.find((x) => x.headers["webhook-id"] === ping.body.event.id),
-    );
-    expect(signatureVerifies(rotated.body.endpoint.secret, r)).toBe(true);
-    expect(signatureVerifies(ep.secret, r)).toBe(false);
+    // For a day after a rotation, deliveries carry a signature by each secret: receivers switch at leisure.
+    const during = await ping();
+    expect(String(during.headers["webhook-signature"]).split(" ")).toHaveLength(2);
+    expect(signatureVerifies(rotated.body.endpoint.secret, during)).toBe(true);
+    expect(signatureVerifies(ep.secret, during)).toBe(true);
+
+    // A leaked secret is revoked at once: only the new one signs.
+    const revoked = await call(alice, "POST", `/api/webhooks/endpoints/${ep.id}/rotate-secret`, {
+      revokeOldSecret: true,
+    });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.endpoint.previousSecretExpiresAt).toBeNull();
+    const after = await ping();
+    expect(String(after.headers["webhook-signature"]).split(" ")).toHaveLength(1);
+    expect(signatureVerifies(revoked.body.endpoint.secret, after)).toBe(true);
+    expect(signatureVerifies(rotated.body.endpoint.secret, after)).toBe(false);
+    expect(signatureVerifies(ep.secret, after)).toBe(false);
+    expect(
+      (await call(alice, "POST", `/api/webhooks/endpoints/${ep.id}/rotate-secret`, { revoke: "yes" })).status,
+    ).toBe(422);
 
     expect((await call(alice, "DELETE", `/api/webhooks/endpoints/${ep.id}`)).status).toBe(204);
     expect((await call(alice, "GET", `/api/webhooks/endpoints/${ep.id}`)).status).toBe(404);

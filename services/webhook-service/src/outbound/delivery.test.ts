@@ -115,6 +115,8 @@ describe.each(pairs)("outbound deliveries ($name)", ({ r, q }) => {
           description: null,
           events: JSON.stringify(["sync.failed"]),
           secret: box.seal(newEndpointSecret(), endpointSecretContext(id)),
+          previous_secret: null,
+          previous_secret_expires_at: null,
           enabled: 1,
           disabled_at: null,
           disabled_reason: null,
@@ -168,6 +170,29 @@ describe.each(pairs)("outbound deliveries ($name)", ({ r, q }) => {
     expect(t.hits[0]!.headers["webhook-id"]).toBe(msg.id);
   });
 
+  it("sends nothing unsigned: a secret that cannot be opened fails the attempt and says what to do", async () => {
+    const t = await setup({ retryScheduleMs: [] });
+    const ep = await t.addEndpoint();
+    // Sealed under another master secret (as after JWT_SECRET changed).
+    const other = createSecretBox(["another-master-secret-0123456789abcdef"], outboundSecretBoxDomain);
+    await t.db
+      .updateTable("outbound_endpoints")
+      .set({ secret: other.seal(newEndpointSecret(), endpointSecretContext(ep)) })
+      .where("id", "=", ep)
+      .execute();
+    const [delivery] = await fanOut(t.deps, message(newId("evt")), [ep]);
+    const attempt = await eventually(async () =>
+      t.db
+        .selectFrom("outbound_attempts")
+        .selectAll()
+        .where("delivery_id", "=", delivery!)
+        .executeTakeFirstOrThrow(),
+    );
+    expect(attempt).toMatchObject({ status: "failed", status_code: null });
+    expect(attempt.error).toMatch(/signing secret cannot be opened.*rotate the secret/);
+    expect(t.hits).toHaveLength(0);
+  });
+
   it("disables an endpoint that has failed for longer than WEBHOOK_DISABLE_AFTER and cancels what it had queued", async () => {
     const t = await setup({ retryScheduleMs: [150, 150, 150, 150, 150, 150, 150, 150], disableAfterMs: 400 });
     t.setAnswer(503);
@@ -184,7 +209,8 @@ describe.each(pairs)("outbound deliveries ($name)", ({ r, q }) => {
     }, 10_000);
     expect(endpoint.disabled_reason).toMatch(/failed for more than 0\.4 s.*answered 503/);
     const seen = t.hits.length;
-    expect(seen).toBeGreaterThanOrEqual(3);
+    // At least two tries 150 ms apart (fewer on a busy machine: the rule is about time, not count).
+    expect(seen).toBeGreaterThanOrEqual(2);
     expect(seen).toBeLessThan(9);
     const d = await t.db
       .selectFrom("outbound_deliveries")

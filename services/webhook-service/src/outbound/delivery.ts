@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { JobHandler, JobQueue } from "@conhub/storage";
-import type { Logger, SecretBox } from "@conhub/utils";
+import { type Logger, type SecretBox, SecretBoxError } from "@conhub/utils";
 import { OutboundNetworkError, type SafeFetch, type SafeResponse, safeFetch } from "@conhub/utils/net";
 import type { Kysely } from "kysely";
 import { Webhook } from "standardwebhooks";
@@ -133,17 +133,48 @@ interface AttemptOutcome {
   durationMs: number;
 }
 
-/** One signed POST (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). */
+/** The secrets a delivery is signed with: the current one, and the one before a rotation while it is still valid. */
+function signatures(box: SecretBox, endpoint: OutboundEndpointsTable, now: Date): string[] {
+  const context = endpointSecretContext(endpoint.id);
+  const secrets = [box.open(endpoint.secret, context)];
+  if (
+    endpoint.previous_secret &&
+    endpoint.previous_secret_expires_at &&
+    Date.parse(endpoint.previous_secret_expires_at) > now.getTime()
+  ) {
+    secrets.push(box.open(endpoint.previous_secret, context));
+  }
+  return secrets;
+}
+
+/**
+ * One signed POST (Standard Webhooks: `webhook-id`, `webhook-timestamp`,
+ * `webhook-signature` — space-separated `v1,…` entries, one per valid secret).
+ */
 async function send(
   deps: DeliveryDeps,
   endpoint: OutboundEndpointsTable,
   message: { id: string; body: string },
   signal: AbortSignal,
 ): Promise<AttemptOutcome> {
-  const secret = deps.box.open(endpoint.secret, endpointSecretContext(endpoint.id));
-  const timestamp = new Date();
-  const signature = new Webhook(secret).sign(message.id, timestamp, message.body);
   const started = performance.now();
+  const timestamp = new Date();
+  let signature: string;
+  try {
+    signature = signatures(deps.box, endpoint, timestamp)
+      .map((secret) => new Webhook(secret).sign(message.id, timestamp, message.body))
+      .join(" ");
+  } catch (err) {
+    if (!(err instanceof SecretBoxError)) throw err;
+    // Nothing is sent unsigned: the attempt fails and says what to do.
+    return {
+      ok: false,
+      statusCode: null,
+      error: `The endpoint's signing secret cannot be opened (${err.message}): rotate the secret (POST …/rotate-secret).`,
+      response: null,
+      durationMs: 0,
+    };
+  }
   let res: SafeResponse;
   try {
     res = await (deps.fetch ?? safeFetch)(endpoint.url, {

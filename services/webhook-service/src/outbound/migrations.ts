@@ -100,7 +100,23 @@ const endpoints: Migration = {
   },
 };
 
+/** After a rotation the old secret keeps signing for a while (deliveries carry both signatures). */
+const previousSecret: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable("outbound_endpoints").addColumn("previous_secret", "text").execute();
+    await db.schema
+      .alterTable("outbound_endpoints")
+      .addColumn("previous_secret_expires_at", "text")
+      .execute();
+  },
+  async down(db: Kysely<unknown>) {
+    await db.schema.alterTable("outbound_endpoints").dropColumn("previous_secret_expires_at").execute();
+    await db.schema.alterTable("outbound_endpoints").dropColumn("previous_secret").execute();
+  },
+};
+
 /** Outbound migrations, prefixed `outbound-` so they sort apart from the inbound part's. */
 export const outboundMigrations: Record<string, Migration> = {
   "outbound-0001-endpoints": endpoints,
+  "outbound-0002-previous-secret": previousSecret,
 };

@@ -52,6 +52,12 @@ const PatchEndpointBody = z
   .refine((b) => Object.keys(b).length > 0, {
     message: "give at least one of url, events, description, enabled",
   });
+const RotateSecretBody = z.strictObject({
+  /** Stop signing with the old secret at once (it leaked) instead of after the grace period. */
+  revokeOldSecret: z.boolean().optional(),
+});
+/** How long the secret before a rotation keeps signing deliveries, so receivers can switch without losing any. */
+export const ROTATION_GRACE_MS = 24 * 3_600_000;
 const EndpointParams = z.object({ id: z.string().regex(/^ep_[0-9a-f]{24}$/, "not an endpoint id") });
 const AttemptsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -64,6 +70,10 @@ function publicEndpoint(row: OutboundEndpointsTable) {
     url: row.url,
     description: row.description,
     events: JSON.parse(row.events) as string[],
+    previousSecretExpiresAt:
+      row.previous_secret_expires_at && Date.parse(row.previous_secret_expires_at) > Date.now()
+        ? row.previous_secret_expires_at
+        : null,
     enabled: row.enabled === 1,
     disabledAt: row.disabled_at,
     disabledReason: row.disabled_reason,
@@ -173,6 +183,8 @@ export function outboundRoutes(deps: OutboundRoutesDeps): Hono<AuthEnv> {
         description: body.description || null,
         events: JSON.stringify(body.events),
         secret: box.seal(secret, endpointSecretContext(id)),
+        previous_secret: null,
+        previous_secret_expires_at: null,
         enabled: 1,
         disabled_at: null,
         disabled_reason: null,
@@ -259,18 +271,31 @@ export function outboundRoutes(deps: OutboundRoutesDeps): Hono<AuthEnv> {
     return c.body(null, 204);
   });
 
-  app.post("/:id/rotate-secret", manage, pathParams(EndpointParams), async (c) => {
-    const orgId = callerOrganization(c);
-    const row = await ownEndpoint(orgId, c.req.valid("param").id);
-    const secret = newEndpointSecret();
-    await db
-      .updateTable("outbound_endpoints")
-      .set({ secret: box.seal(secret, endpointSecretContext(row.id)), updated_at: nowIso() })
-      .where("id", "=", row.id)
-      .where("organization_id", "=", orgId)
-      .execute();
-    return c.json({ endpoint: { ...publicEndpoint(await ownEndpoint(orgId, row.id)), secret } });
-  });
+  app.post(
+    "/:id/rotate-secret",
+    manage,
+    pathParams(EndpointParams),
+    jsonBody(RotateSecretBody),
+    async (c) => {
+      const orgId = callerOrganization(c);
+      const row = await ownEndpoint(orgId, c.req.valid("param").id);
+      const revoke = c.req.valid("json").revokeOldSecret === true;
+      const secret = newEndpointSecret();
+      await db
+        .updateTable("outbound_endpoints")
+        .set({
+          secret: box.seal(secret, endpointSecretContext(row.id)),
+          // The old secret signs too for a day (unless revoked), so receivers can switch without losing deliveries.
+          previous_secret: revoke ? null : row.secret,
+          previous_secret_expires_at: revoke ? null : new Date(Date.now() + ROTATION_GRACE_MS).toISOString(),
+          updated_at: nowIso(),
+        })
+        .where("id", "=", row.id)
+        .where("organization_id", "=", orgId)
+        .execute();
+      return c.json({ endpoint: { ...publicEndpoint(await ownEndpoint(orgId, row.id)), secret } });
+    },
+  );
 
   app.get("/:id/attempts", read, pathParams(EndpointParams), queryParams(AttemptsQuery), async (c) => {
     const orgId = callerOrganization(c);

@@ -12,6 +12,9 @@ export interface OutboundEndpointsTable {
   events: string;
   /** The signing secret (`whsec_…`) sealed with the webhook service's secret box, bound to the endpoint id. */
   secret: string;
+  /** The secret before the last rotation (sealed like `secret`), still signing until `previous_secret_expires_at`. */
+  previous_secret: string | null;
+  previous_secret_expires_at: string | null;
   /** 1 or 0. */
   enabled: number;
   disabled_at: string | null;
