@@ -9,11 +9,12 @@ import {
 } from "@conhub/middleware";
 import { SignJWT } from "jose";
 import type { Kysely, Selectable } from "kysely";
+import { findUserById, type UserRow } from "../accounts/users.js";
 import { randomSecret, sha256Hex } from "../crypto/hashing.js";
 import { newOpaqueToken, opaqueSecretMatches, parseOpaqueToken } from "../crypto/opaque-token.js";
 import { type AuthDeps, addMs } from "../deps.js";
 import type { ClientInfo } from "../http/client-info.js";
-import { organizationForUser } from "../sessions/sessions.js";
+import { liveSession, organizationForUser } from "../sessions/sessions.js";
 import { signingAlgorithm } from "../tokens/signing-keys.js";
 import type { OAuthClientsTable, OAuthGrantsTable, OAuthServerDatabase } from "./schema.js";
 
@@ -160,6 +161,25 @@ export function verifyTicket(
   if (!userId || !expires || !mac || rest.length > 0) return undefined;
   if (!equalStrings(hmac(settings.formKey, "ticket", userId, expires, approved, csrf), mac)) return undefined;
   return Number(expires) > now.getTime() ? userId : undefined;
+}
+
+/**
+ * The user already signed in to ConHub in this browser: the session's refresh
+ * cookie (httpOnly, sent only to /api/auth) names a live session and is its
+ * current token (not yet rotated, not expired). Nothing is exchanged or rotated.
+ */
+export async function signedInUser(deps: AuthDeps, cookie: string | undefined): Promise<UserRow | undefined> {
+  const parsed = cookie ? parseOpaqueToken(cookie) : undefined;
+  if (!parsed) return undefined;
+  const row = await deps.db
+    .selectFrom("refresh_tokens")
+    .selectAll()
+    .where("id", "=", parsed.id)
+    .executeTakeFirst();
+  if (!row || !opaqueSecretMatches(parsed.secret, row.secret_hash)) return undefined;
+  if (row.used_at !== null || row.expires_at <= deps.now().toISOString()) return undefined;
+  const session = await liveSession(deps, row.session_id);
+  return session ? findUserById(deps.db, session.user_id) : undefined;
 }
 
 /** A new authorization code for an approved request; only its hash is stored. */

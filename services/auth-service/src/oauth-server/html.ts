@@ -76,18 +76,23 @@ export interface SignInPageOptions {
   scopes: ScopeChoice[];
   error?: string;
   email?: string;
+  /** Already signed in to ConHub in this browser (session cookie): no password asked. */
+  signedInAs?: string;
 }
 
-/** Step 1: who the client is, what it asks for, email and password. */
+/** Step 1: who the client is, what it asks for, and email and password (unless already signed in). */
 export function signInPage(o: SignInPageOptions): string {
+  const who = o.signedInAs
+    ? `<p>Signed in as <strong>${escapeHtml(o.signedInAs)}</strong>.</p><input type="hidden" name="session" value="1">`
+    : `<label for="email">Email</label><input id="email" type="email" name="email" autocomplete="username" required value="${escapeHtml(o.email ?? "")}">
+<label for="password">Password</label><input id="password" type="password" name="password" autocomplete="current-password" required>`;
   return page(
-    `Sign in to connect ${o.clientName}`,
+    o.signedInAs ? `Connect ${o.clientName}` : `Sign in to connect ${o.clientName}`,
     `${o.error ? `<p class="error" role="alert">${escapeHtml(o.error)}</p>` : ""}<p><strong>${escapeHtml(o.clientName)}</strong> wants to use your ConHub data. After you approve, you are sent back to <strong>${escapeHtml(o.redirectHost)}</strong>.</p>
 <form method="post" action="${escapeHtml(o.action)}">${hiddenFields(o.hidden)}
-<label for="email">Email</label><input id="email" type="email" name="email" autocomplete="username" required value="${escapeHtml(o.email ?? "")}">
-<label for="password">Password</label><input id="password" type="password" name="password" autocomplete="current-password" required>
+${who}
 ${scopeList(o.scopes)}
-<button type="submit" name="decision" value="approve">Sign in and allow</button> <button type="submit" name="decision" value="deny" formnovalidate>Deny</button>
+<button type="submit" name="decision" value="approve">${o.signedInAs ? "Allow" : "Sign in and allow"}</button> <button type="submit" name="decision" value="deny" formnovalidate>Deny</button>
 </form>`,
   );
 }

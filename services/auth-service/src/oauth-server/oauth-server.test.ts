@@ -51,6 +51,7 @@ async function startAuthorization(
   h: AuthHarness,
   clientId: string,
   overrides: Record<string, string | undefined> = {},
+  browserCookie?: string,
 ): Promise<Started> {
   const { verifier, challenge } = pkce();
   const params: Record<string, string> = {};
@@ -66,7 +67,9 @@ async function startAuthorization(
     ...overrides,
   };
   for (const [k, v] of Object.entries(all)) if (v !== undefined) params[k] = v;
-  const response = await h.call("GET", `/api/auth/oauth/authorize?${new URLSearchParams(params)}`);
+  const response = await h.call("GET", `/api/auth/oauth/authorize?${new URLSearchParams(params)}`, {
+    ...(browserCookie ? { headers: { cookie: browserCookie } } : {}),
+  });
   const html = response.status === 200 ? await response.clone().text() : "";
   const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
   const cookie = (response.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
@@ -563,6 +566,38 @@ describe.each(reachableAuthAdapters())("OAuth authorization server on $name", (a
     const code = new URL(narrow.headers.get("location")!).searchParams.get("code")!;
     const tokens = (await (await exchange(h, clientId, code, s2.verifier)).json()) as Tokens;
     expect(tokens.scope).toBe("search:read");
+  });
+
+  it("skips the password for a user already signed in in this browser (live session cookie)", async () => {
+    const h = await startAuth(adapters);
+    const user = await signUp(h, "session@example.com");
+    const session = user.cookie!.split(";")[0]!;
+    expect(session).toMatch(/^conhub_refresh=/);
+    const clientId = await newClient(h);
+    const s = await startAuthorization(h, clientId, {}, session);
+    const html = await s.response.text();
+    expect(html).toContain("Signed in as <strong>session@example.com</strong>");
+    expect(html).not.toContain('type="password"');
+    const fields = { session: "1", decision: "approve", approve_scope: ["search:read"] };
+
+    // Without the session cookie on the POST: the password form again.
+    const noSession = await submit(h, s, fields);
+    expect(noSession.status).toBe(401);
+    expect(await noSession.text()).toContain('type="password"');
+
+    const ok = await submit(h, s, fields, { cookie: `${s.cookie}; ${session}` });
+    expect(ok.status).toBe(303);
+    const code = new URL(ok.headers.get("location")!).searchParams.get("code")!;
+    const tokens = (await (await exchange(h, clientId, code, s.verifier)).json()) as Tokens;
+    expect(decodeJwt(tokens.access_token)).toMatchObject({ sub: user.user.id, scope: "search:read" });
+
+    // A rotated (spent) refresh cookie signs nobody in.
+    const rotated = await h.call("POST", "/api/auth/refresh", { body: { refreshToken: user.refreshToken } });
+    expect(rotated.status).toBe(200);
+    const stale = await startAuthorization(h, clientId, {}, session);
+    expect(await stale.response.text()).toContain('type="password"');
+    const refused = await submit(h, stale, fields, { cookie: `${stale.cookie}; ${session}` });
+    expect(refused.status).toBe(401);
   });
 
   it("lets a member of several organizations choose one", async () => {

@@ -9,6 +9,7 @@ import { checkPasswordLogin } from "../accounts/login.js";
 import type { AuthDeps, AuthEnvVars } from "../deps.js";
 import { clientInfo } from "../http/client-info.js";
 import { smallBody } from "../http/limits.js";
+import { refreshCookie } from "../sessions/cookie.js";
 import {
   type ClientRow,
   type CsrfBinding,
@@ -26,6 +27,7 @@ import {
   redirectUrisOf,
   refreshGrant,
   scopeDescriptions,
+  signedInUser,
   signTicket,
   verifyTicket,
 } from "./grants.js";
@@ -284,7 +286,7 @@ export function oauthServerRoutes(
     request: AuthorizationRequest,
     csrf: string,
     status: 200 | 401 | 422 | 429,
-    extra: { error?: string; email?: string; approved?: Scope[] } = {},
+    extra: { error?: string; email?: string; approved?: Scope[]; signedInAs?: string } = {},
   ) => {
     const redirect = new URL(request.redirectUri);
     const html = signInPage({
@@ -300,6 +302,7 @@ export function oauthServerRoutes(
       })),
       ...(extra.error ? { error: extra.error } : {}),
       ...(extra.email ? { email: extra.email } : {}),
+      ...(extra.signedInAs ? { signedInAs: extra.signedInAs } : {}),
     });
     return c.body(html, status, pageHeaders(redirect.origin));
   };
@@ -325,7 +328,14 @@ export function oauthServerRoutes(
       path: action,
       maxAge: 600,
     });
-    return renderSignIn(c, v.request, csrfToken(settings, binding(v.request, nonce)), 200);
+    const user = await signedInUser(deps, refreshCookie(c));
+    return renderSignIn(
+      c,
+      v.request,
+      csrfToken(settings, binding(v.request, nonce)),
+      200,
+      user ? { signedInAs: user.email } : {},
+    );
   });
 
   app.post(authorizePath, smallBody, async (c) => {
@@ -389,6 +399,22 @@ export function oauthServerRoutes(
         );
       }
       userId = fromTicket;
+    } else if (form.get("session") === "1") {
+      // "Signed in as …": the session cookie must still be valid now.
+      const user = await signedInUser(deps, refreshCookie(c));
+      if (!user) {
+        return renderSignIn(c, request, csrf, 401, {
+          error: "Your ConHub session has ended; sign in with your email and password.",
+          approved,
+        });
+      }
+      if (approved.length === 0) {
+        return renderSignIn(c, request, csrf, 422, {
+          error: "Allow at least one permission, or deny.",
+          signedInAs: user.email,
+        });
+      }
+      userId = user.id;
     } else {
       const email = (form.get("email") ?? "").trim();
       const password = form.get("password") ?? "";
