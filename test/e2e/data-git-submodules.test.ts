@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -233,5 +233,48 @@ describe.each(stores)("data service: git submodules ($name)", ({ env: storeEnv }
       }),
     );
     expect(http.requests.some((r) => r.includes("/sibling.git/"))).toBe(true);
+  }, 180_000);
+
+  it("keeps a submodule's files when its repository cannot be fetched, and catches up once it can", async () => {
+    const lib = repoIn(roots, "flaky-lib", { "core.ts": "export const firstkoalarelease = 1;\n" });
+    const app = repoIn(roots, "flaky-app", { "main.ts": "export const emuApp = 1;\n" });
+    addSubmodule(app.work, lib.bare, "modules/lib");
+    app.commit("add lib");
+    const created = await p.call(alice, "POST", "/api/data/sources", {
+      type: "git",
+      name: "flaky",
+      config: { url: app.bare, submodules: true },
+    });
+    const id = created.body.source.id;
+    const first = await settled(p, alice, id);
+    expect(await documentPaths(p, alice, id)).toEqual([".gitmodules", "main.ts", "modules/lib/core.ts"]);
+
+    // The submodule moves to a commit its (now missing) repository alone has.
+    writeFiles(lib.work, { "core.ts": "export const secondkoalarelease = 2;\n" });
+    lib.commit("v2");
+    gitIn(join(app.work, "modules/lib"), "-c", "protocol.file.allow=always", "pull", "-q", "origin", "main");
+    const bumped = app.commit("bump lib");
+    renameSync(lib.bare, `${lib.bare}.away`);
+    const failed = await syncNow(p, alice, id);
+    expect(failed.status, failed.statusMessage).toBe("idle");
+    expect(failed.lastRun.progress.errors).toBe(1);
+    expect(await runItems(id)).toContainEqual(
+      expect.objectContaining({
+        path: "modules/lib",
+        kind: "error",
+        reason: expect.stringContaining("the submodule could not be fetched"),
+      }),
+    );
+    // Nothing was lost, and the cursor stays where everything was indexed, so the next sync retries.
+    expect(await documentPaths(p, alice, id)).toEqual([".gitmodules", "main.ts", "modules/lib/core.ts"]);
+    expect(await searchPaths(p, alice, id, "firstkoalarelease")).toEqual(["modules/lib/core.ts"]);
+    expect(failed.cursor).toBe(first.cursor);
+
+    renameSync(`${lib.bare}.away`, lib.bare);
+    const recovered = await syncNow(p, alice, id);
+    expect(recovered.lastRun.progress.errors).toBe(0);
+    expect(recovered.cursor).toBe(bumped);
+    expect(await searchPaths(p, alice, id, "secondkoalarelease")).toEqual(["modules/lib/core.ts"]);
+    expect(await searchPaths(p, alice, id, "firstkoalarelease")).toEqual([]);
   }, 180_000);
 });
