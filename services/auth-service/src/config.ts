@@ -65,7 +65,10 @@ export const authConfigShape = {
       .trim()
       .default("http://localhost:8000")
       .refine((v) => /^https?:\/\/[^/]+/.test(v) && URL.canParse(v), "must be an http:// or https:// URL"),
-    { description: "Public base URL of ConHub (the gateway), for links in mails." },
+    {
+      description:
+        "Public base URL of ConHub (the gateway), for links in mails; also the OAuth issuer for MCP clients, whose tokens are for `<AUTH_PUBLIC_URL>/mcp` (set it to the address clients use).",
+    },
   ),
   SMTP_URL: variable(
     z
