@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { rmSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Platform, startPlatform } from "../../cli/src/runtime.js";
@@ -494,6 +495,7 @@ describe.each(stores)("outbound webhooks ($name)", ({ external }) => {
       url: rx.url("/ok/deletions"),
       events: ["source.deleted"],
     });
+    const failures = await createEndpoint(alice, { url: rx.url("/ok/failures"), events: ["sync.failed"] });
     const bobs = await createEndpoint(bob, {
       url: rx.url("/ok/bob"),
       events: ["source.created", "source.deleted", "sync.completed", "sync.failed", "index.updated"],
@@ -504,6 +506,7 @@ describe.each(stores)("outbound webhooks ($name)", ({ external }) => {
       "src/app.ts": "export const answer = 42;\n",
       "src/util.py": "def helper():\n    return 'x'\n",
     });
+    const createdAt = Date.now();
     const created = await call(alice, "POST", "/api/data/sources", {
       type: "local",
       name: "Webhook source",
@@ -525,6 +528,9 @@ describe.each(stores)("outbound webhooks ($name)", ({ external }) => {
     expect(sourceCreated.json.data).toMatchObject({ sourceId, type: "local", name: "Webhook source" });
     expect(signatureVerifies(syncs.secret, sourceCreated)).toBe(true);
     expect(sourceCreated.headers["webhook-id"]).toMatch(/^evt_/);
+    console.log(
+      `source.created received ${sourceCreated.at - createdAt} ms after POST /api/data/sources was sent`,
+    );
 
     const completed = await waitFor("sync.completed", () => ofType("/ok/syncs", "sync.completed"), 90_000);
     expect(signatureVerifies(syncs.secret, completed)).toBe(true);
@@ -542,6 +548,15 @@ describe.each(stores)("outbound webhooks ($name)", ({ external }) => {
     // Filtering: the deletions endpoint got none of these.
     expect(events("/ok/deletions")).toHaveLength(0);
 
+    // The folder disappears: the next sync fails, and says why.
+    rmSync(root, { recursive: true, force: true });
+    expect((await call(alice, "POST", `/api/data/sources/${sourceId}/sync`, {})).status).toBe(202);
+    const failed = await waitFor("sync.failed", () => ofType("/ok/failures", "sync.failed"), 60_000);
+    expect(signatureVerifies(failures.secret, failed)).toBe(true);
+    expect(failed.json.data).toMatchObject({ sourceId, trigger: "manual" });
+    expect(failed.json.data.error).toEqual(expect.any(String));
+    expect(failed.json.data.error.length).toBeGreaterThan(0);
+
     expect((await call(alice, "DELETE", `/api/data/sources/${sourceId}`)).status).toBe(204);
     const deleted = await waitFor("source.deleted", () => ofType("/ok/deletions", "source.deleted"), 30_000);
     expect(deleted.json.data).toMatchObject({ sourceId, name: "Webhook source" });
@@ -552,6 +567,7 @@ describe.each(stores)("outbound webhooks ($name)", ({ external }) => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(events("/ok/syncs").filter((e) => e.json.type === "source.deleted")).toHaveLength(0);
     expect(events("/ok/deletions").map((e) => e.json.type)).toEqual(["source.deleted"]);
+    expect(events("/ok/failures").map((e) => e.json.type)).toEqual(["sync.failed"]);
     expect(events("/ok/bob")).toHaveLength(0);
     // Each event reached its endpoint once: no duplicate deliveries.
     const ids = events("/ok/syncs").map((e) => e.headers["webhook-id"]);
@@ -563,7 +579,8 @@ describe.each(stores)("outbound webhooks ($name)", ({ external }) => {
       "source.created",
       "sync.completed",
     ]);
-    for (const id of [syncs.id, deletions.id]) await call(alice, "DELETE", `/api/webhooks/endpoints/${id}`);
+    for (const id of [syncs.id, deletions.id, failures.id])
+      await call(alice, "DELETE", `/api/webhooks/endpoints/${id}`);
     await call(bob, "DELETE", `/api/webhooks/endpoints/${bobs.id}`);
   }, 180_000);
 
