@@ -192,7 +192,7 @@ connected as \`{"type":"git","config":{"url":"<path>"}}\` (the data service clon
 | bytes sent | ${mb(p.bytes)} MB (${(p.bytes / 1024 / 1024 / (fullMs / 1000)).toFixed(1)} MB/s end to end) |
 | search "KafkaProducer" right after (one source's filter) | ${hits.length} hits in ${Math.round(searchMs)} ms |
 | incremental sync after a 10-file commit (POST /sync → run succeeded, searchable), ${ROUNDS} rounds | p50 ${Math.round(pct(latencies, 50))} ms, max ${Math.round(Math.max(...latencies))} ms |
-| incremental sync, same rounds | p95 ${Math.round(pct(latencies, 95))} ms, min ${Math.round(Math.min(...latencies))} ms |
+| incremental sync, same rounds | p95 ${Math.round(pct(latencies, 95))} ms, min ${Math.round(Math.min(...latencies))} ms; in order: ${latencies.map((l) => Math.round(l)).join(", ")} ms |
 | rounds whose 10 changed files were all found by a search right after | ${found} / ${ROUNDS} (that search: p50 ${Math.round(pct(searchLatencies, 50))} ms, max ${Math.round(Math.max(...searchLatencies))} ms) |
 `);
 }
