@@ -318,6 +318,27 @@ describe.each(stores)("webhook service ($name)", ({ env: storeEnv }) => {
     expect(detail.body.delivery.verifyReason).toMatch(/x-hub-signature-256/);
   }, 120_000);
 
+  it("a flood of bad signatures to one source is cut off: 429 after 60 rejections in 10 minutes, not logged", async () => {
+    const repo = gitRepo({ "a.txt": "first\n" });
+    const source = await gitSource(alice, repo.bare);
+    const url = `${gateway}/api/webhooks/github/${source.id}`;
+    const body = JSON.stringify(githubPush({ commits: [{ modified: ["a.txt"] }] }));
+    const statuses: number[] = [];
+    for (let i = 0; i < 62; i++) {
+      const res = await send(url, { method: "POST", headers: githubHeaders("forged", body), body });
+      statuses.push(res.status);
+      if (res.status === 429) expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    }
+    expect(statuses.filter((s) => s === 401)).toHaveLength(60);
+    expect(statuses.slice(60)).toEqual([429, 429]);
+    const log = await api(alice, "GET", `/api/webhooks/deliveries?sourceId=${source.id}&limit=100`);
+    expect(log.status, log.text).toBe(200);
+    expect(log.body.deliveries).toHaveLength(60);
+    // A correctly signed delivery still gets through: the limit counts rejections only.
+    const ok = await send(url, { method: "POST", headers: githubHeaders(source.secret, body), body });
+    expect(ok.status, ok.text).toBe(202);
+  }, 120_000);
+
   it("GitLab and Bitbucket: valid, invalid and missing signatures", async () => {
     const repo = gitRepo({ "a.txt": "first\n" });
     const source = await gitSource(alice, repo.bare);

@@ -50,7 +50,7 @@ export const webhookServiceTarget = defineTarget({
     ],
     issue: 7,
   },
-  uses: ["relational", "queue", "cache", "bus"],
+  uses: ["relational", "queue", "cache", "bus", "rateLimiter"],
   migrations: { ...inboundMigrations, ...outboundMigrations },
   validateConfig(config) {
     if (!config.JWT_SECRET && (config.DATABASE_URL || config.NODE_ENV === "production")) {
@@ -99,6 +99,7 @@ export const webhookServiceTarget = defineTarget({
         maxBodyBytes: config.WEBHOOK_MAX_BODY_BYTES,
         processAttempts: config.WEBHOOK_PROCESS_ATTEMPTS,
         stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET || undefined,
+        rejections: { limiter: await ctx.storage.rateLimiter(), limit: 60, windowMs: 10 * 60_000 },
       }),
     );
     // Outbound webhooks: /api/webhooks/endpoints, the conhub.events consumer and the delivery workers.

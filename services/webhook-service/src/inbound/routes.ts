@@ -7,7 +7,7 @@ import {
   queryParams,
   requireScope,
 } from "@conhub/middleware";
-import type { JobQueue } from "@conhub/storage";
+import type { JobQueue, RateLimiter } from "@conhub/storage";
 import { AppError, errors, type Logger } from "@conhub/utils";
 import { type Context, Hono } from "hono";
 import Stripe from "stripe";
@@ -35,6 +35,12 @@ export interface InboundRoutesDeps {
   maxBodyBytes: number;
   processAttempts: number;
   stripeWebhookSecret: string | undefined;
+  /**
+   * Bounds how many rejected deliveries one source (or the Stripe endpoint)
+   * records: anyone who knows a source id can post to it, so past the limit
+   * a bad signature gets 429 and is not written to the log.
+   */
+  rejections?: { limiter: RateLimiter; limit: number; windowMs: number };
 }
 
 const SOURCE_ID = /^src_[0-9a-f]{24}$/;
@@ -100,6 +106,13 @@ export function inboundRoutes(deps: InboundRoutesDeps): Hono {
   const { db, queue, sources } = deps;
   const app = new Hono();
 
+  const limitRejections = async (scope: string) => {
+    if (!deps.rejections) return;
+    const { limiter, limit, windowMs } = deps.rejections;
+    const decision = await limiter.hit(`webhooks:rejected:${scope}`, limit, windowMs);
+    if (!decision.allowed) throw errors.rateLimited(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
+  };
+
   // ---- provider deliveries bound to a source
   for (const provider of sourceProviders) {
     const spec = providerSpecs[provider];
@@ -121,6 +134,7 @@ export function inboundRoutes(deps: InboundRoutesDeps): Hono {
       };
       const verification = spec.verify(headers, body, context.secret);
       if (!verification.ok) {
+        await limitRejections(delivery.sourceId ?? provider);
         await recordRejected(db, delivery, verification.reason);
         throw errors.unauthorized(`The delivery's signature did not verify: ${verification.reason}.`);
       }
@@ -193,6 +207,7 @@ export function inboundRoutes(deps: InboundRoutesDeps): Hono {
       event = Stripe.webhooks.constructEvent(body, header, deps.stripeWebhookSecret);
     } catch (err) {
       const reason = (err instanceof Error ? err.message : String(err)).slice(0, 300);
+      await limitRejections("stripe");
       await recordRejected(db, delivery, reason);
       throw errors.unauthorized(`The delivery's signature did not verify: ${reason}`);
     }

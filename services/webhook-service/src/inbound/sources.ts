@@ -37,7 +37,7 @@ async function failure(res: Response, what: string): Promise<Error> {
  * `cacheMs`: a rotated secret is picked up within that delay.
  */
 export function sourceDirectory(fetch: ServiceFetch, cacheMs: number): SourceDirectory {
-  const cache = new Map<string, { context: WebhookContext; until: number }>();
+  const cache = new Map<string, { context: WebhookContext | undefined; until: number }>();
   const call = async (path: string, init?: RequestInit) => {
     try {
       return await fetch(path, init);
@@ -55,7 +55,8 @@ export function sourceDirectory(fetch: ServiceFetch, cacheMs: number): SourceDir
       const res = await call(`/internal/sources/${encodeURIComponent(sourceId)}/webhook`);
       if (res.status === 404 || res.status === 400) {
         await res.body?.cancel();
-        cache.delete(sourceId);
+        // Remembered too, so posts to made-up ids do not each cost a call to the data service.
+        if (cacheMs > 0) cache.set(sourceId, { context: undefined, until: Date.now() + cacheMs });
         return undefined;
       }
       if (!res.ok) throw await failure(res, "look up the source");
