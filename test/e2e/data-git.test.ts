@@ -220,6 +220,15 @@ describe.each(stores)("data service: git sources ($name)", ({ env: storeEnv }) =
     });
     expect(created.body.source.webhook.secret).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(created.body)).not.toContain("tok-123456");
+    // With the setup steps for each provider that can notify a git source.
+    const id = created.body.source.id;
+    expect(
+      created.body.source.webhook.setup.map((s: { provider: string; path: string }) => [s.provider, s.path]),
+    ).toEqual([
+      ["github", `/api/webhooks/github/${id}`],
+      ["gitlab", `/api/webhooks/gitlab/${id}`],
+      ["bitbucket", `/api/webhooks/bitbucket/${id}`],
+    ]);
     const reader = await p.signUp(`reader-${Date.now()}@example.com`, ["sources:read"]);
     // A reader of another organization cannot see it at all; in its own organization, no secret without admin.
     expect((await p.call(reader, "GET", `/api/data/sources/${created.body.source.id}`)).status).toBe(404);

@@ -61,11 +61,44 @@ export function publicSource(
     currentRun: extra.currentRun ? publicRun(extra.currentRun) : null,
     lastRun: extra.lastRun ? publicRun(extra.lastRun) : null,
     webhook: {
-      /** Where providers deliver pushes (issue 7's webhook service). */
+      /** Where providers deliver pushes (the webhook service, behind the gateway). */
       path: `/api/webhooks/{provider}/${source.id}`,
       ...(admin ? { secret: extra.box.open(source.webhook_secret, `source:${source.id}:webhook`) } : {}),
+      setup: webhookSetup(source.type, source.id),
     },
     createdAt: source.created_at,
     updatedAt: source.updated_at,
   };
+}
+
+/**
+ * How to point a provider at this source's webhook, one entry per provider
+ * that can notify a source of this type (git: GitHub, GitLab, Bitbucket).
+ * Paths are relative to ConHub's public URL (the gateway).
+ */
+export function webhookSetup(type: string, sourceId: string) {
+  if (type !== "git") return [];
+  return [
+    {
+      provider: "github",
+      path: `/api/webhooks/github/${sourceId}`,
+      steps:
+        "Repository → Settings → Webhooks → Add webhook. Payload URL: ConHub's public URL followed by the path; " +
+        "Content type: application/json; Secret: webhook.secret; events: Just the push event.",
+    },
+    {
+      provider: "gitlab",
+      path: `/api/webhooks/gitlab/${sourceId}`,
+      steps:
+        "Project → Settings → Webhooks → Add new webhook. URL: ConHub's public URL followed by the path; " +
+        "Secret token: webhook.secret; Trigger: Push events (all branches, or the source's branch).",
+    },
+    {
+      provider: "bitbucket",
+      path: `/api/webhooks/bitbucket/${sourceId}`,
+      steps:
+        "Repository settings → Webhooks → Add webhook. URL: ConHub's public URL followed by the path; " +
+        "Secret: webhook.secret; Triggers: Repository push.",
+    },
+  ];
 }
