@@ -4,8 +4,9 @@
  * and the service run (`IndexerEngine.search`, `KeywordIndex.grep`).
  *
  * `npm run bench -- scale --corpus=DIR [--chunks=1000000] [--work=DIR] [--queries=100] [--sample=512]
- *  [--dtype=q8|fp32] [--rebuild] [--build-only]` — `--queries` is per kind (identifiers, phrases,
- *  sentences): how many are derived when building, and how many of those are measured.
+ *  [--dtype=q8|fp32] [--rebuild] [--build-only] [--keyword-only]` — `--queries` is per kind (identifiers,
+ *  phrases, sentences): how many are derived when building, and how many of those are measured;
+ *  `--keyword-only` builds and measures no vectors (keyword and grep rows only).
  *
  * Build (once; cached in `--work`, default `$TMPDIR/conhub-bench`, never
  * inside the repository):
@@ -323,8 +324,11 @@ async function buildVectorStage(
 
 interface Timed {
   summary: Summary;
+  /** CPU time of this process per item (user + system): steadier than wall time on a shared machine. */
+  cpu: Summary;
   empty: number;
   samples: number[];
+  cpuSamples: number[];
   /** The slowest items, slowest first. */
   slowest: Array<{ ms: number; item: string }>;
 }
@@ -335,24 +339,38 @@ async function timeAll<T>(
   name: (item: T) => string = String,
 ): Promise<Timed> {
   const samples: number[] = [];
+  const cpu: number[] = [];
   const named: Array<{ ms: number; item: string }> = [];
   let empty = 0;
   for (const item of items) {
+    const c = process.cpuUsage();
     const t = performance.now();
     const found = await run(item);
     const took = performance.now() - t;
+    const used = process.cpuUsage(c);
+    cpu.push((used.user + used.system) / 1000);
     samples.push(took);
     named.push({ ms: took, item: name(item) });
     if (found === 0) empty++;
   }
   named.sort((a, b) => b.ms - a.ms);
-  return { summary: summarize(samples), empty, samples, slowest: named.slice(0, 3) };
+  return {
+    summary: summarize(samples),
+    cpu: summarize(cpu),
+    cpuSamples: cpu,
+    empty,
+    samples,
+    slowest: named.slice(0, 3),
+  };
 }
 
 function merged(parts: readonly Timed[]): Timed {
   const samples = parts.flatMap((p) => p.samples);
+  const cpuSamples = parts.flatMap((p) => p.cpuSamples);
   return {
     summary: summarize(samples),
+    cpu: summarize(cpuSamples),
+    cpuSamples,
     empty: parts.reduce((n, p) => n + p.empty, 0),
     samples,
     slowest: parts
@@ -364,7 +382,8 @@ function merged(parts: readonly Timed[]): Timed {
 
 function row(label: string, timed: Timed, extra = ""): string {
   const s = timed.summary;
-  return `| ${label} | ${s.n} | ${ms(s.p50)} | ${ms(s.p95)} | ${ms(s.p99)} | ${ms(s.max)} | ${timed.empty}${extra} |`;
+  const c = timed.cpu;
+  return `| ${label} | ${s.n} | ${ms(s.p50)} | ${ms(s.p95)} | ${ms(s.p99)} | ${ms(s.max)} | ${ms(c.p50)} / ${ms(c.p95)} | ${timed.empty}${extra} |`;
 }
 
 export async function runScaleBench(): Promise<void> {
@@ -387,7 +406,8 @@ export async function runScaleBench(): Promise<void> {
   let vector: VectorStage | undefined = existsSync(join(dir, "vectors.json"))
     ? (JSON.parse(readFileSync(join(dir, "vectors.json"), "utf8")) as VectorStage)
     : undefined;
-  vector ??= await buildVectorStage(dir, modelsDir, keyword, sampleSize);
+  const keywordOnly = flag("keyword-only");
+  if (!keywordOnly) vector ??= await buildVectorStage(dir, modelsDir, keyword, sampleSize);
   if (flag("build-only")) return;
 
   // ------------------------------------------------------------ measure
@@ -396,15 +416,17 @@ export async function runScaleBench(): Promise<void> {
   const openStart = performance.now();
   const opened = await openEmbeddedKeywordIndex(dataDir);
   const provider = localProvider(modelsDir, (arg("dtype") as "q8" | "fp32" | undefined) ?? undefined);
-  const vectors: VectorStore = await openUsearchVectorStore({ dir: usearchDir(dataDir) });
+  const vectors: VectorStore | undefined = keywordOnly
+    ? undefined
+    : await openUsearchVectorStore({ dir: usearchDir(dataDir) });
   const engine = new IndexerEngine({ index: opened.index, provider, vectors });
-  await engine.worker!.prepare();
+  if (vectors) await engine.worker!.prepare();
   const openMs = performance.now() - openStart;
   const rssOpen = rssMiB();
   const stats = await opened.index.stats();
-  const vectorCount = await vectors.count();
+  const vectorCount = vectors ? await vectors.count() : 0;
   const progress = await opened.index.embeddingProgress();
-  if (progress.embedded !== stats.chunks || vectorCount !== stats.chunks) {
+  if (vectors && (progress.embedded !== stats.chunks || vectorCount !== stats.chunks)) {
     throw new Error(
       `index not fully embedded: ${progress.embedded}/${stats.chunks} marked, ${vectorCount} vectors`,
     );
@@ -422,7 +444,7 @@ export async function runScaleBench(): Promise<void> {
   log(`warm-up (load ${loadAverage()})`);
   for (const q of queries.filter((_, i) => i % 10 === 0)) {
     await search("keyword")(q);
-    await search("hybrid")(q);
+    if (vectors) await search("hybrid")(q);
   }
   for (const g of keyword.greps.filter((g, i) => i % 8 === 0 && g.kind !== "regex-scan"))
     await opened.index.grep({ pattern: g.pattern, limit: 100 });
@@ -440,22 +462,26 @@ export async function runScaleBench(): Promise<void> {
     log(row(`keyword, ${kind}s`, timed));
   }
   const keywordAll = merged([...keywordByKind.values()]);
-  const hybridAll = await timeAll(queries, search("hybrid"), text);
-  log(row("hybrid", hybridAll));
-  // Hybrid's parts, measured apart on the same queries.
-  const queryVectors: Float32Array[] = [];
-  const embedTimed = await timeAll(queries, async (q) => {
-    const [v] = await provider.embed([q.text], { kind: "query" });
-    queryVectors.push(v!);
-    return 1;
-  });
-  log(row("query embedding", embedTimed));
-  let vi = 0;
-  const annTimed = await timeAll(
-    queries,
-    async () => (await vectors.search(queryVectors[vi++]!, { limit: 30 })).length,
-  );
-  log(row("usearch", annTimed));
+  let hybridParts: { all: Timed; embed: Timed; ann: Timed } | undefined;
+  if (vectors) {
+    const hybridAll = await timeAll(queries, search("hybrid"), text);
+    log(row("hybrid", hybridAll));
+    // Hybrid's parts, measured apart on the same queries.
+    const queryVectors: Float32Array[] = [];
+    const embedTimed = await timeAll(queries, async (q) => {
+      const [v] = await provider.embed([q.text], { kind: "query" });
+      queryVectors.push(v!);
+      return 1;
+    });
+    log(row("query embedding", embedTimed));
+    let vi = 0;
+    const annTimed = await timeAll(
+      queries,
+      async () => (await vectors.search(queryVectors[vi++]!, { limit: 30 })).length,
+    );
+    log(row("usearch", annTimed));
+    hybridParts = { all: hybridAll, embed: embedTimed, ann: annTimed };
+  }
   const grepByKind = new Map<string, Timed>();
   for (const kind of ["literal", "regex", "regex-scan"] as const) {
     const timed = await timeAll(
@@ -486,20 +512,24 @@ export async function runScaleBench(): Promise<void> {
       `${keyword.copies} copies (the last one partial) → ${keyword.documents} documents, ${stats.chunks} chunks, ${mib(keyword.textBytes)} of chunk text.\n`,
   );
   out.push(
-    "| query latency, one at a time, limit 10 (grep: 100) | queries | p50 ms | p95 ms | p99 ms | max ms | no result |",
+    "| query latency, one at a time, limit 10 (grep: 100) | queries | p50 ms | p95 ms | p99 ms | max ms | CPU ms p50 / p95 | no result |",
   );
-  out.push("|---|---|---|---|---|---|---|");
+  out.push("|---|---|---|---|---|---|---|---|");
   out.push(row("keyword, all", keywordAll));
   for (const [kind, timed] of keywordByKind) out.push(row(`keyword, ${kind}s`, timed));
-  out.push(row("hybrid (keyword + local query embedding + usearch, RRF)", hybridAll));
-  out.push(row("· of which query embedding (synthetic MiniLM-L6, q8)", embedTimed));
-  out.push(row(`· of which usearch k=30 over ${vectorCount.toLocaleString("en")} vectors`, annTimed));
+  if (hybridParts) {
+    out.push(row("hybrid (keyword + local query embedding + usearch, RRF)", hybridParts.all));
+    out.push(row("· of which query embedding (synthetic MiniLM-L6, q8)", hybridParts.embed));
+    out.push(
+      row(`· of which usearch k=30 over ${vectorCount.toLocaleString("en")} vectors`, hybridParts.ann),
+    );
+  }
   for (const [kind, timed] of grepByKind) out.push(row(`grep, ${kind}`, timed));
   out.push("");
   const slow = (label: string, timed: Timed) =>
     `- slowest ${label}: ${timed.slowest.map((x) => `${ms(x.ms)} ms \`${x.item.slice(0, 80)}\``).join(", ")}`;
   out.push(slow("keyword", keywordAll));
-  out.push(slow("hybrid", hybridAll));
+  if (hybridParts) out.push(slow("hybrid", hybridParts.all));
   for (const [kind, timed] of grepByKind) out.push(slow(`grep ${kind}`, timed));
   out.push("");
   out.push("| build and size | value |\n|---|---|");
@@ -509,25 +539,29 @@ export async function runScaleBench(): Promise<void> {
   out.push(
     `| store ${keyword.chunks} chunks through the port (batch + upsert, 20k chunks per transaction) | ${(keyword.writeMs / 1000).toFixed(0)} s (${((keyword.chunks / keyword.writeMs) * 1000).toFixed(0)} chunks/s, load ${keyword.load}) |`,
   );
-  out.push(
-    `| embed the ${vector.sample}-chunk sample (local provider, synthetic model) | ${(vector.sampleMs / 1000).toFixed(0)} s (${((vector.sample / vector.sampleMs) * 1000).toFixed(1)} chunks/s) |`,
-  );
-  out.push(
-    `| derive + insert ${keyword.chunks} vectors into usearch (f16, M=16, ef_add=128, 2 threads) | ${(vector.deriveAndInsertMs / 1000).toFixed(0)} s |`,
-  );
-  out.push(
-    `| flush (one snapshot of the HNSW file) / mark embedded | ${(vector.flushMs / 1000).toFixed(0)} s / ${(vector.markMs / 1000).toFixed(0)} s |`,
-  );
-  out.push(
-    `| peak RSS while building (keyword / vectors) | ${keyword.peakRssMiB.toFixed(0)} / ${vector.peakRssMiB.toFixed(0)} MiB |`,
-  );
+  if (vector) {
+    out.push(
+      `| embed the ${vector.sample}-chunk sample (local provider, synthetic model) | ${(vector.sampleMs / 1000).toFixed(0)} s (${((vector.sample / vector.sampleMs) * 1000).toFixed(1)} chunks/s) |`,
+    );
+    out.push(
+      `| derive + insert ${keyword.chunks} vectors into usearch (f16, M=16, ef_add=128, 2 threads) | ${(vector.deriveAndInsertMs / 1000).toFixed(0)} s |`,
+    );
+    out.push(
+      `| flush (one snapshot of the HNSW file) / mark embedded | ${(vector.flushMs / 1000).toFixed(0)} s / ${(vector.markMs / 1000).toFixed(0)} s |`,
+    );
+    out.push(
+      `| peak RSS while building (keyword / vectors) | ${keyword.peakRssMiB.toFixed(0)} / ${vector.peakRssMiB.toFixed(0)} MiB |`,
+    );
+  }
   out.push(`| open (SQLite, model load, usearch load + checksum) | ${(openMs / 1000).toFixed(1)} s |`);
   out.push(`| RSS after open / after all queries | ${rssOpen.toFixed(0)} / ${rssAfter.toFixed(0)} MiB |`);
   out.push(`| indexer.db (SQLite: chunks, FTS5 words + trigrams, symbols) | ${mib(dbBytes)} |`);
-  out.push(`| usearch files | ${mib(vectorBytes)} |`);
-  out.push(
-    `| sample spread (mean cosine / median nearest distance); noise norms per original / per copy | ${vector.spread.meanCosine.toFixed(3)} / ${vector.spread.medianNearest.toFixed(3)}; ${vector.originNoise.toFixed(3)} / ${vector.copyNoise.toFixed(3)} |`,
-  );
+  if (vector) {
+    out.push(`| usearch files | ${mib(vectorBytes)} |`);
+    out.push(
+      `| sample spread (mean cosine / median nearest distance); noise norms per original / per copy | ${vector.spread.meanCosine.toFixed(3)} / ${vector.spread.medianNearest.toFixed(3)}; ${vector.originNoise.toFixed(3)} / ${vector.copyNoise.toFixed(3)} |`,
+    );
+  }
   console.log(out.join("\n"));
 }
 

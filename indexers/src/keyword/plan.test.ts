@@ -3,37 +3,66 @@ import { describe, expect, it } from "vitest";
 import type { KeywordIndex } from "../ports/keyword-index.js";
 import { processDocument } from "../process.js";
 import { reachableKeywordIndexes } from "./adapters.test-support.js";
-import { executePlan, fts5Expr, planLevels, queryWords } from "./plan.js";
+import { executePlan, fts5Expr, type PlanExecutor } from "./plan.js";
+import { chunkStats, chunkStatsFor, columnStats } from "./postgres-terms.js";
 import { fts5MatchExpression, searchTerms } from "./query.js";
 import { FtsStatsCache, SqlitePlanExecutor } from "./sqlite.js";
 
 describe("keyword search plan", () => {
-  it("keeps identifiers whole or their parts together, and orders levels loosest to strictest", () => {
-    const words = queryWords("the testKeyValuesToMap of records");
-    expect(words.map((w) => [w.whole?.term, w.parts.map((p) => p.term)])).toEqual([
-      ["testkeyvaluestomap", ["test", "key", "values", "map"]],
-      [undefined, ["records"]],
-    ]);
-    const df = new Map([
-      ["testkeyvaluestomap", 3],
-      ["test", 900],
-      ["kei", 500],
-      ["valu", 400],
-      ["map", 300],
-      ["record", 50],
-    ]);
-    expect(planLevels(words, df).map(fts5Expr)).toEqual([
-      '("testkeyvaluestomap" OR "test" OR "key" OR "values" OR "map" OR "records")',
-      '(("testkeyvaluestomap" OR ("test" AND "key" AND "values" AND "map")) OR "records")',
-      // The rarer word first: records (50) before the identifier (bound 3 + min(900, 500, 400, 300)).
-      '("records" AND ("testkeyvaluestomap" OR ("test" AND "key" AND "values" AND "map")))',
-    ]);
-    const one = queryWords("DeleteRecordsRequest");
-    expect(
-      planLevels(one, new Map([["deleterecordsrequest", 5]]))
-        .map(fts5Expr)
-        .at(-1),
-    ).toBe('"deleterecordsrequest"');
+  const fixed = (df: Record<string, number>, ids: number[] = []): PlanExecutor & { asked: string[] } => {
+    const asked: string[] = [];
+    return {
+      asked,
+      filtered: false,
+      async frequencies(phrases) {
+        return { df: new Map(phrases.map((p) => [p, df[p] ?? 0])), chunks: 1_000_000 };
+      },
+      async candidates(expr) {
+        asked.push(`all ${fts5Expr(expr)}`);
+        return { ids, complete: true };
+      },
+      async topByOwnTerms(expr, max) {
+        asked.push(`top ${max} ${fts5Expr(expr)}`);
+        return ids;
+      },
+    };
+  };
+
+  it("drops the most common terms while their postings exceed the budget, keeping the rarest", async () => {
+    const df = { testkeyvaluestomap: 30, test: 500_000, kei: 120_000, valu: 90_000, map: 60_000 };
+    const executor = fixed(df);
+    const chosen = await executePlan("testKeyValuesToMap", executor, { budget: 100_000, cap: 200 });
+    expect(chosen.dropped).toEqual(["test", "key", "values"]);
+    expect(executor.asked).toEqual(['top 100 ("testkeyvaluestomap" OR "map")']);
+    const rare = fixed({ needl: 12, haystack: 3 });
+    const exact = await executePlan("needle haystack", rare);
+    expect(exact).toMatchObject({ exhaustive: true, dropped: [] });
+    expect(rare.asked).toEqual(['all ("needle" OR "haystack")']);
+    // The rarest term always stays, however common; terms no chunk has are left out.
+    const common = fixed({ test: 500_000 });
+    expect(await executePlan("the test of nothingburger", common, { limit: 150 })).toMatchObject({
+      dropped: [],
+    });
+    expect(common.asked).toEqual(['top 150 "test"']);
+  });
+});
+
+describe("chunkStatsFor", () => {
+  it("gives chunkStats' numbers for the wanted terms", () => {
+    const name = columnStats("KeywordIndex ts", 8);
+    const dir = columnStats("indexers src keyword", 2);
+    const texts = [
+      "export class SqliteKeywordIndex implements KeywordIndex {\n  // Résumé: naïve café indexing, running runs ran\n}",
+      "def parse_http_response(raw):\n    return HTTPResponse.parse(raw)  # parses responses",
+      "",
+    ];
+    for (const text of texts) {
+      const full = chunkStats(name, dir, "class SqliteKeywordIndex > method search", text);
+      const wanted = new Set([...full.terms.keys()].filter((_, i) => i % 2 === 0).concat(["absent"]));
+      const part = chunkStatsFor(name, dir, "class SqliteKeywordIndex > method search", text, wanted);
+      expect(part.length).toBe(full.length);
+      expect(part.terms).toEqual(new Map([...full.terms].filter(([t]) => wanted.has(t))));
+    }
   });
 });
 
@@ -86,19 +115,18 @@ describe.each(reachableKeywordIndexes())("planned keyword search on $name", (fix
     }
   });
 
-  it("takes a stricter level when the loose ones exceed the cap, and the best chunks of an over-full one", async () => {
+  it("matches only the rarer terms when postings exceed the budget, and the best chunks when over the cap", async () => {
     const { index, store } = await fixture.open();
     await fill(index);
     if (fixture.name === "sqlite") {
       const executor = new SqlitePlanExecutor(store.db as never, new FtsStatsCache(), undefined);
-      // alpha (60 chunks) OR beta (40): over a cap of 30; alpha AND beta: 20 chunks (every 6th file).
-      const chosen = await executePlan("alpha beta", executor, { cap: 30, depth: 5 });
-      expect(chosen.overfull).toBe(false);
-      expect(fts5Expr(chosen.levels[chosen.level]!)).toBe('("beta" AND "alpha")');
-      expect(chosen.ids.length).toBe(20);
-      // "common" is in every chunk: over any cap, so its 5 best chunks by BM25.
+      // alpha (60 chunks) + beta (40) postings: over a budget of 50, so beta alone, 40 chunks, under a cap of 45.
+      const chosen = await executePlan("alpha beta", executor, { cap: 45, budget: 50 });
+      expect(chosen).toMatchObject({ exhaustive: true, dropped: ["alpha"] });
+      expect(chosen.ids.length).toBe(40);
+      // "common" is in every chunk: over the cap, so its 5 best chunks by BM25.
       const full = await executePlan("common", executor, { cap: 30, depth: 5 });
-      expect(full.overfull).toBe(true);
+      expect(full.exhaustive).toBe(false);
       expect(full.ids.length).toBe(5);
     }
     // Through the adapter (default cap): every hit holds both words when only the AND level is small enough.

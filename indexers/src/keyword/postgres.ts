@@ -344,7 +344,9 @@ class PostgresKeywordIndex implements KeywordIndex {
     const phrases = queryPhrases(terms);
     if (phrases.length === 0) return [];
     // The same plan as the SQLite adapter's (`plan.ts`): the same candidates, then BM25 of every term over them.
-    const chosen = await executePlan(query.query, new PostgresPlanExecutor(this.db, query.filters));
+    const chosen = await executePlan(query.query, new PostgresPlanExecutor(this.db, query.filters), {
+      limit,
+    });
     if (chosen.ids.length === 0) return [];
     const { rows } = await bm25PageQuery({
       phrases,

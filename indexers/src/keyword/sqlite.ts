@@ -37,7 +37,7 @@ import {
   type PlanExpr,
   termPhrase,
 } from "./plan.js";
-import { chunkStats, columnStats, type TermStats } from "./postgres-terms.js";
+import { chunkStatsFor, columnStats, type TermStats } from "./postgres-terms.js";
 import { makeSnippet, requiredLiterals, searchTerms, trigramMatchExpression } from "./query.js";
 import { compileGrepPattern, InvalidPatternError } from "./regex.js";
 
@@ -352,10 +352,11 @@ class SqliteKeywordIndex implements KeywordIndex {
     const phrases = terms.map(termPhrase).filter((p): p is string => p !== undefined);
     if (phrases.length === 0) return [];
     const executor = new SqlitePlanExecutor(this.db, this.ftsStats, query.filters);
-    const chosen = await executePlan(query.query, executor);
+    const chosen = await executePlan(query.query, executor, { limit });
     if (chosen.ids.length === 0) return [];
     const { df, chunks, tokens } = await executor.frequencies(phrases);
     const score = bm25Scorer(phrases, { chunks, tokens, df });
+    const wanted = new Set(phrases);
     const rows: StoredHitRow[] = [];
     for (const batch of batches(chosen.ids)) {
       const found = await sql<StoredHitRow>`
@@ -374,7 +375,7 @@ class SqliteKeywordIndex implements KeywordIndex {
         path = { name: columnStats(nameTerms, BM25_WEIGHTS[0]), dir: columnStats(dirTerms, BM25_WEIGHTS[1]) };
         columns.set(row.path, path);
       }
-      row.score = score(chunkStats(path.name, path.dir, row.symbol_path, row.text));
+      row.score = score(chunkStatsFor(path.name, path.dir, row.symbol_path, row.text, wanted));
       return row;
     });
     scored.sort((a, b) => b.score - a.score || a.id - b.id);
