@@ -60,9 +60,11 @@ describe.each(stores)("data service: git submodules ($name)", ({ env: storeEnv }
   let p: DataPlatform;
   let alice: Caller;
   let http: { url: string; server: Server; requests: string[] };
+  let other: { url: string; server: Server; requests: string[] };
   const roots = tempDir("conhub-git-roots-");
   const outside = tempDir("conhub-git-outside-");
   const httpRoot = tempDir("conhub-git-http-");
+  const otherRoot = tempDir("conhub-git-other-");
 
   beforeAll(async () => {
     p = await startDataPlatform(storeEnv, {
@@ -71,9 +73,11 @@ describe.each(stores)("data service: git submodules ($name)", ({ env: storeEnv }
     });
     alice = await p.signUp(`alice-${Date.now()}@example.com`);
     http = await gitHttpServer(httpRoot, "s3cret-token");
+    other = await gitHttpServer(otherRoot, "s3cret-token");
   }, 120_000);
   afterAll(async () => {
     await new Promise((r) => http?.server.close(r));
+    await new Promise((r) => other?.server.close(r));
     await p?.stop();
   });
 
@@ -211,9 +215,23 @@ describe.each(stores)("data service: git submodules ($name)", ({ env: storeEnv }
       "modules/sibling",
     );
     gitIn(remote.work, "config", "-f", ".gitmodules", "submodule.modules/sibling.url", "../sibling.git");
-    remote.commit("two submodules");
+    // Two more, recorded by hand (git would clone them to add them): one on another host that also
+    // wants the token (it must not get it), one on a private address the admin did not allow.
+    const insideHead = gitIn(inside.work, "rev-parse", "HEAD");
+    for (const [name, url] of [
+      ["other", `${other.url}/other.git`],
+      ["private", "http://127.0.0.2:9/private.git"],
+    ]) {
+      // An empty folder: a submodule not checked out, which `git add -A` leaves alone.
+      mkdirSync(join(remote.work, "modules", name!), { recursive: true });
+      gitIn(remote.work, "update-index", "--add", "--cacheinfo", `160000,${insideHead},modules/${name}`);
+      gitIn(remote.work, "config", "-f", ".gitmodules", `submodule.modules/${name}.path`, `modules/${name}`);
+      gitIn(remote.work, "config", "-f", ".gitmodules", `submodule.modules/${name}.url`, url);
+    }
+    remote.commit("four submodules");
     gitIn(httpRoot, "clone", "-q", "--bare", remote.bare, join(httpRoot, "parent.git"));
     gitIn(httpRoot, "clone", "-q", "--bare", inside.bare, join(httpRoot, "sibling.git"));
+    gitIn(otherRoot, "clone", "-q", "--bare", inside.bare, join(otherRoot, "other.git"));
     const overHttp = await p.call(alice, "POST", "/api/data/sources", {
       type: "git",
       name: "over http",
@@ -233,6 +251,24 @@ describe.each(stores)("data service: git submodules ($name)", ({ env: storeEnv }
       }),
     );
     expect(http.requests.some((r) => r.includes("/sibling.git/"))).toBe(true);
+    const items = await runItems(hid);
+    // The other host was asked without the token, and refused.
+    expect(other.requests.some((r) => r.includes("/other.git/"))).toBe(true);
+    expect(items).toContainEqual(
+      expect.objectContaining({
+        path: "modules/other",
+        kind: "error",
+        reason: expect.stringContaining("refused access"),
+      }),
+    );
+    expect(items).toContainEqual(
+      expect.objectContaining({
+        path: "modules/private",
+        kind: "skipped",
+        reason: expect.stringContaining("DATA_ALLOW_PRIVATE_NETWORKS"),
+      }),
+    );
+    expect(synced.lastRun.progress.errors).toBe(1);
   }, 180_000);
 
   it("keeps a submodule's files when its repository cannot be fetched, and catches up once it can", async () => {

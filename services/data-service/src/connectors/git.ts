@@ -4,7 +4,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
-import { type NetworkPolicy, publicOnly, resolveChecked } from "../net/addresses.js";
+import { type NetworkPolicy, PrivateAddressError, publicOnly, resolveChecked } from "../net/addresses.js";
 import {
   type Change,
   type Connector,
@@ -489,6 +489,11 @@ async function* submoduleChanges(
       if (!(await has(link.id))) fetchError = `commit ${link.id} is not in ${target}`;
     } catch (err) {
       if (signal.aborted) throw err;
+      if (err instanceof PrivateAddressError) {
+        // The source's network policy refuses it: not a failure to retry.
+        yield skip(err.message);
+        return;
+      }
       fetchError = explain(err, target, undefined).message;
     }
   }
