@@ -1,4 +1,10 @@
 import {
+  handleStatelessRequest,
+  jsonContentType,
+  rpcError,
+  statelessMethodNotAllowed,
+} from "@conhub/mcp-kit";
+import {
   type AuthVerifier,
   apiKeyScopes,
   bearerToken,
@@ -8,7 +14,6 @@ import {
   type ServiceFetch,
 } from "@conhub/middleware";
 import { AppError, type Logger } from "@conhub/utils";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { z } from "zod";
 import { indexerHttpBackend } from "./backend/indexer-http.js";
 import { clientConfig, mcpClients } from "./client-config.js";
@@ -68,11 +73,7 @@ export function protectedResourceMetadata(origin: string) {
   };
 }
 
-function rpcError(code: number, message: string): string {
-  return JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null });
-}
-
-const json = { "content-type": "application/json" };
+const json = jsonContentType;
 
 const ConfigQuery = z.strictObject({
   client: z.enum(mcpClients, `must be one of ${mcpClients.join(", ")}`),
@@ -139,27 +140,10 @@ export function mountMcpService(app: ServiceApp, options: McpServiceEndpointOpti
       logger: options.logger,
       version: options.version,
     });
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-    });
-    try {
-      await server.connect(transport);
-      return await transport.handleRequest(c.req.raw);
-    } catch (err) {
-      options.logger.error({ err }, "MCP request failed");
-      return c.body(rpcError(-32603, "Internal server error"), 500, json);
-    } finally {
-      // JSON mode: the response is complete, so the per-request server can go.
-      void server.close().catch(() => {});
-    }
+    return handleStatelessRequest(server, c.req.raw, options.logger);
   });
 
-  const notAllowed = () =>
-    new Response(rpcError(-32000, "Method not allowed: this server is stateless; send JSON-RPC with POST."), {
-      status: 405,
-      headers: { ...json, allow: "POST" },
-    });
+  const notAllowed = () => statelessMethodNotAllowed();
   app.get(mcpPath, notAllowed);
   app.delete(mcpPath, notAllowed);
 

@@ -1,7 +1,7 @@
+import { handleStatelessRequest, rpcError, statelessMethodNotAllowed } from "@conhub/mcp-kit";
 import type { ServiceApp } from "@conhub/middleware";
 import type { Logger } from "@conhub/utils";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 
 export const mcpPath = "/mcp";
 
@@ -11,10 +11,6 @@ export interface McpEndpointOptions {
   /** Browser origins allowed to call (CORS_ORIGINS); requests from any other origin are refused. */
   allowedOrigins: readonly string[];
   logger: Logger;
-}
-
-function rpcError(code: number, message: string): string {
-  return JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null });
 }
 
 /**
@@ -37,27 +33,9 @@ export function mountMcpEndpoint(app: ServiceApp, options: McpEndpointOptions): 
         json,
       );
     }
-    const server = options.createServer();
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-    });
-    try {
-      await server.connect(transport);
-      return await transport.handleRequest(c.req.raw);
-    } catch (err) {
-      options.logger.error({ err }, "MCP request failed");
-      return c.body(rpcError(-32603, "Internal server error"), 500, json);
-    } finally {
-      // JSON mode: the response is complete, so the per-request server can go.
-      void server.close().catch(() => {});
-    }
+    return handleStatelessRequest(options.createServer(), c.req.raw, options.logger);
   });
-  const notAllowed = () =>
-    new Response(rpcError(-32000, "Method not allowed: this server is stateless; send JSON-RPC with POST."), {
-      status: 405,
-      headers: { ...json, allow: "POST" },
-    });
+  const notAllowed = () => statelessMethodNotAllowed();
   app.get(mcpPath, notAllowed);
   app.delete(mcpPath, notAllowed);
 }
