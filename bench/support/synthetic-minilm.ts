@@ -1,6 +1,7 @@
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import onnxProto from "onnx-proto";
+import { tokenizerJson, valueInfo } from "../../indexers/src/embeddings/tiny-model.test-support.js";
 import { splitIdentifier } from "../../indexers/src/tokenize.js";
 
 /**
@@ -185,10 +186,6 @@ class GraphBuilder {
   }
 }
 
-function valueInfo(name: string, elemType: number, dims: string[]): onnxProto.onnx.IValueInfoProto {
-  return { name, type: { tensorType: { elemType, shape: { dim: dims.map((dimParam) => ({ dimParam })) } } } };
-}
-
 /** The encoded ONNX model (protobuf bytes) of a BERT encoder with random weights (seeded). */
 export function syntheticBertOnnx(
   shape: ModelShape,
@@ -362,60 +359,6 @@ export function buildVocabulary(texts: Iterable<string>, size: number = MINILM_L
   // A small corpus may not fill the table: pad with unused entries, as BERT's has.
   for (let i = 99; vocab.length < size; i++) add(`[unused${i}]`);
   return vocab;
-}
-
-function tokenizerJson(vocab: readonly string[], maxLength: number): unknown {
-  const id = (token: string) => vocab.indexOf(token);
-  const special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
-  return {
-    version: "1.0",
-    truncation: { direction: "Right", max_length: maxLength, strategy: "LongestFirst", stride: 0 },
-    padding: null,
-    added_tokens: special.map((content) => ({
-      id: id(content),
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-    normalizer: {
-      type: "BertNormalizer",
-      clean_text: true,
-      handle_chinese_chars: true,
-      strip_accents: null,
-      lowercase: true,
-    },
-    pre_tokenizer: { type: "BertPreTokenizer" },
-    post_processor: {
-      type: "TemplateProcessing",
-      single: [
-        { SpecialToken: { id: "[CLS]", type_id: 0 } },
-        { Sequence: { id: "A", type_id: 0 } },
-        { SpecialToken: { id: "[SEP]", type_id: 0 } },
-      ],
-      pair: [
-        { SpecialToken: { id: "[CLS]", type_id: 0 } },
-        { Sequence: { id: "A", type_id: 0 } },
-        { SpecialToken: { id: "[SEP]", type_id: 0 } },
-        { Sequence: { id: "B", type_id: 1 } },
-        { SpecialToken: { id: "[SEP]", type_id: 1 } },
-      ],
-      special_tokens: {
-        "[CLS]": { id: "[CLS]", ids: [id("[CLS]")], tokens: ["[CLS]"] },
-        "[SEP]": { id: "[SEP]", ids: [id("[SEP]")], tokens: ["[SEP]"] },
-      },
-    },
-    decoder: { type: "WordPiece", prefix: "##", cleanup: true },
-    model: {
-      type: "WordPiece",
-      unk_token: "[UNK]",
-      continuing_subword_prefix: "##",
-      max_input_chars_per_word: 100,
-      vocab: Object.fromEntries(vocab.map((token, i) => [token, i])),
-    },
-  };
 }
 
 export interface SyntheticModelInfo {

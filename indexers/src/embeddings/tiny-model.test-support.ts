@@ -113,7 +113,8 @@ function tensor(name: string, rows: number[][]): onnxProto.onnx.ITensorProto {
   };
 }
 
-function valueInfo(name: string, elemType: number, dims: string[]): onnxProto.onnx.IValueInfoProto {
+/** An ONNX graph input/output with symbolic dimensions. */
+export function valueInfo(name: string, elemType: number, dims: string[]): onnxProto.onnx.IValueInfoProto {
   return {
     name,
     type: { tensorType: { elemType, shape: { dim: dims.map((dimParam) => ({ dimParam })) } } },
@@ -165,12 +166,20 @@ export function tinyOnnxModel(words: number[][], types: number[][]): Uint8Array 
   return onnx.ModelProto.encode(model).finish();
 }
 
-function tokenizerJson(vocab: readonly string[]): unknown {
+/**
+ * A BERT WordPiece `tokenizer.json` (Hugging Face tokenizers format) over
+ * `vocab`, truncating at `maxLength` tokens when given. Also used by the
+ * benchmarks' synthetic MiniLM.
+ */
+export function tokenizerJson(vocab: readonly string[], maxLength?: number): unknown {
   const id = (token: string) => vocab.indexOf(token);
   const special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
   return {
     version: "1.0",
-    truncation: null,
+    truncation:
+      maxLength === undefined
+        ? null
+        : { direction: "Right", max_length: maxLength, strategy: "LongestFirst", stride: 0 },
     padding: null,
     added_tokens: special.map((content) => ({
       id: id(content),
