@@ -706,7 +706,6 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         logger: logger.child({ sourceId: source.id, runId: run.id }),
         fetch: deps.fetch,
         env: deps.connectorEnv,
-        env: deps.connectorEnv,
       },
       {
         mode: run.mode === "full" ? "full" : "incremental",
