@@ -221,9 +221,9 @@ describe.each(stores)("data service: git submodules ($name)", ({ env: storeEnv }
     for (const [name, url] of [
       ["other", `${other.url}/other.git`],
       ["private", "http://127.0.0.2:9/private.git"],
-    ]) {
+    ] as const) {
       // An empty folder: a submodule not checked out, which `git add -A` leaves alone.
-      mkdirSync(join(remote.work, "modules", name!), { recursive: true });
+      mkdirSync(join(remote.work, "modules", name), { recursive: true });
       gitIn(remote.work, "update-index", "--add", "--cacheinfo", `160000,${insideHead},modules/${name}`);
       gitIn(remote.work, "config", "-f", ".gitmodules", `submodule.modules/${name}.path`, `modules/${name}`);
       gitIn(remote.work, "config", "-f", ".gitmodules", `submodule.modules/${name}.url`, url);
