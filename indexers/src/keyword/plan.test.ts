@@ -13,7 +13,6 @@ describe("keyword search plan", () => {
     const asked: string[] = [];
     return {
       asked,
-      filtered: false,
       async frequencies(phrases) {
         return { df: new Map(phrases.map((p) => [p, df[p] ?? 0])), chunks: 1_000_000 };
       },

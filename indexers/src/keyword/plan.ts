@@ -31,8 +31,6 @@ export interface PlanCandidates {
 
 /** What an adapter provides to execute a plan. */
 export interface PlanExecutor {
-  /** Whether the query has filters (then a level's size cannot be bounded below from document frequencies). */
-  readonly filtered: boolean;
   /** Document frequency of each phrase (chunks holding it), and the number of chunks. */
   frequencies(phrases: readonly string[]): Promise<{ df: Map<string, number>; chunks: number }>;
   /** Up to `max` chunk ids matching `expr` and the filters, ascending. */
@@ -44,7 +42,7 @@ export interface PlanExecutor {
 /** Most chunks scored per query: BM25 of all terms is computed for each. */
 export const CANDIDATE_CAP = 200;
 /** Chunks taken from an over-full strictest level before scoring with all terms. */
-export const OVERFULL_DEPTH = 100;
+export const OVERFULL_DEPTH = 200;
 
 /** The indexed (stemmed) form of a query term (PostgreSQL stores it under `postingKey` of it). */
 export function termPhrase(term: string): string | undefined {

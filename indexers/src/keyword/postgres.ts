@@ -645,7 +645,6 @@ function filterSql(filters: SearchFilters | undefined): RawBuilder<unknown> | un
  * the SQLite adapter is the one tuned for latency.
  */
 class PostgresPlanExecutor implements PlanExecutor {
-  readonly filtered: boolean;
   private readonly pathFilter: RegExp | undefined;
   private readonly where: RawBuilder<unknown> | undefined;
 
@@ -655,7 +654,6 @@ class PostgresPlanExecutor implements PlanExecutor {
   ) {
     this.pathFilter = filters?.pathGlob ? globToRegExp(filters.pathGlob) : undefined;
     this.where = filterSql(filters);
-    this.filtered = this.where !== undefined || this.pathFilter !== undefined;
   }
 
   async frequencies(phrases: readonly string[]): Promise<{ df: Map<string, number>; chunks: number }> {

@@ -815,7 +815,7 @@ function parseTotals(block: Uint8Array): { chunks: number; tokens: number } {
 
 /** Executes a keyword search plan on FTS5: boolean MATCH expressions, filters joined only when present. */
 export class SqlitePlanExecutor implements PlanExecutor {
-  readonly filtered: boolean;
+  private readonly filtered: boolean;
   private readonly pathFilter: RegExp | undefined;
   private readonly where: RawBuilder<unknown>;
   private readonly sqlFiltered: boolean;
