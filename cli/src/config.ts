@@ -49,8 +49,15 @@ export async function loadConfig(
     urls[name] = raw[targetCatalog[name].urlVar] as string;
   }
   const config = { ...raw, ports, urls } as LoadedConfig;
+  // Targets sharing a variable (JWT_SECRET) make the same check: report each problem once.
+  const seen = new Set(problems.map((p) => `${p.variable}\u0000${p.message}`));
   for (const name of targets) {
-    problems.push(...(modules[name]!.validateConfig?.(config) ?? []));
+    for (const problem of modules[name]!.validateConfig?.(config) ?? []) {
+      const key = `${problem.variable}\u0000${problem.message}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      problems.push(problem);
+    }
   }
   // Two listeners of this process on one port can never both start.
   const byPort = new Map<number, string[]>();

@@ -1,9 +1,9 @@
-import { csv, variable } from "@conhub/config";
+import { csv, masterSecretEnv, variable } from "@conhub/config";
 import type { PlatformConfig } from "@conhub/middleware";
 import { z } from "zod";
 
 /** Shortest JWT_SECRET accepted in production: 32 bytes of hex from `openssl rand -hex 32` is 64 characters. */
-export const minimumSecretLength = 32;
+export { minimumSecretLength } from "@conhub/config";
 
 const positiveInt = (def: number, max: number) =>
   z.coerce
@@ -29,11 +29,7 @@ const urlWithDefault = (def: string) =>
 
 /** The auth service's own environment variables. */
 export const authConfigShape = {
-  JWT_SECRET: variable(z.string().optional(), {
-    description: `The auth service's master secret (seed: generate with \`openssl rand -hex 32\`): secrets at rest (the signing key on PostgreSQL) are encrypted with a key derived from it. Required, at least ${minimumSecretLength} characters, when NODE_ENV=production; unset in development, a random one is kept in \`<data dir>/auth/keys/\`.`,
-    secret: true,
-    example: "<openssl rand -hex 32>",
-  }),
+  ...masterSecretEnv,
   AUTH_SIGNING_KEY: variable(z.string().optional(), {
     description:
       "Ed25519 private key (PKCS#8 PEM, `openssl genpkey -algorithm ed25519`; `\\n` for newlines) that signs access tokens. Unset: generated on first start and kept in `<data dir>/auth/keys/` (SQLite) or, sealed with JWT_SECRET, in the database (PostgreSQL, shared by replicas).",

@@ -1,3 +1,4 @@
+import { masterSecretProblems } from "@conhub/config";
 import { createTargetApp, defineTarget } from "@conhub/middleware";
 import { type AuthConfig, authConfigShape, minimumSecretLength } from "./config.js";
 import { authMigrations } from "./migrations/index.js";
@@ -14,39 +15,7 @@ export { minimumSecretLength };
 export const authServiceTarget = defineTarget({
   name: "auth-service",
   configShape: authConfigShape,
-  validateConfig(config) {
-    if (!config.JWT_SECRET) {
-      if (config.NODE_ENV === "production") {
-        return [
-          {
-            variable: "JWT_SECRET",
-            message: "is required in production (generate one with: openssl rand -hex 32)",
-          },
-        ];
-      }
-      if (config.DATABASE_URL) {
-        // The signing key and sealed provider tokens then live in PostgreSQL, shared by every
-        // auth-service process: a per-data-dir random secret would lock the others out.
-        return [
-          {
-            variable: "JWT_SECRET",
-            message:
-              "is required when DATABASE_URL is set: keys and provider tokens stored in PostgreSQL are sealed with it, and every auth-service process must use the same one (generate one with: openssl rand -hex 32)",
-          },
-        ];
-      }
-      return [];
-    }
-    if (config.NODE_ENV === "production" && config.JWT_SECRET.length < minimumSecretLength) {
-      return [
-        {
-          variable: "JWT_SECRET",
-          message: `is ${config.JWT_SECRET.length} characters; production needs at least ${minimumSecretLength} (openssl rand -hex 32)`,
-        },
-      ];
-    }
-    return [];
-  },
+  validateConfig: masterSecretProblems,
   capabilities: {
     summary:
       "Accounts (register, login, email verification, password reset), sessions with rotating refresh tokens, EdDSA access tokens with a JWKS, organizations with roles and invitations, API keys with scopes, POST /api/auth/verify, audit events, a mail outbox, OAuth sign-in and account linking (GitHub, Google, GitLab, Microsoft, Bitbucket, any OIDC provider; code + PKCE + state) and provider connections whose tokens are sealed at rest and refreshed for the data service.",

@@ -1,4 +1,4 @@
-import { variable } from "@conhub/config";
+import { masterSecretEnv, variable } from "@conhub/config";
 import type { PlatformConfig } from "@conhub/middleware";
 import { z } from "zod";
 import { parseNetworkPolicy } from "./net/addresses.js";
@@ -13,12 +13,7 @@ const count = (def: number, min: number, max: number) =>
 
 /** The data service's own environment variables. */
 export const dataConfigShape = {
-  JWT_SECRET: variable(z.string().optional(), {
-    description:
-      "The master secret (generate with `openssl rand -hex 32`). The auth service encrypts its signing key on PostgreSQL with a key derived from it, the data service source credentials (git tokens) and webhook secrets. Required, at least 32 characters, when NODE_ENV=production, and whenever DATABASE_URL is set; unset in development, a random one is kept in `<data dir>/auth/keys/` and `<data dir>/data/keys/`.",
-    secret: true,
-    example: "<openssl rand -hex 32>",
-  }),
+  ...masterSecretEnv,
   DATA_ALLOW_PRIVATE_NETWORKS: variable(
     z
       .string()

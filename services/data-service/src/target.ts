@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { masterSecretProblems } from "@conhub/config";
 import {
   createAuthVerifier,
   createTargetApp,
@@ -54,18 +55,7 @@ export const dataServiceTarget = defineTarget({
   },
   uses: ["relational", "queue", "blobs", "bus"],
   migrations: dataMigrations,
-  validateConfig(config) {
-    if (!config.JWT_SECRET && (config.DATABASE_URL || config.NODE_ENV === "production")) {
-      return [
-        {
-          variable: "JWT_SECRET",
-          message:
-            "is required when DATABASE_URL is set or in production: source credentials and webhook secrets are sealed with it, and every data-service process must use the same one (generate one with: openssl rand -hex 32)",
-        },
-      ];
-    }
-    return [];
-  },
+  validateConfig: masterSecretProblems,
   async init(ctx) {
     const config = ctx.config as DataConfig;
     const app = await createTargetApp(ctx, this, {

@@ -1,4 +1,4 @@
-import { variable } from "@conhub/config";
+import { masterSecretEnv, variable } from "@conhub/config";
 import type { PlatformConfig } from "@conhub/middleware";
 import { z } from "zod";
 import { outboundConfigShape } from "./outbound/config.js";
@@ -13,12 +13,7 @@ const count = (def: number, min: number, max: number) =>
 
 /** The webhook service's own environment variables (inbound part, then the outbound part's). */
 export const webhookConfigShape = {
-  JWT_SECRET: variable(z.string().optional(), {
-    description:
-      "The master secret (generate with `openssl rand -hex 32`). The auth service encrypts its signing key on PostgreSQL with a key derived from it, the data service source credentials (git tokens) and webhook secrets, and services derive the tokens they call each other with from it (`Authorization: ConHub-Service`). Required, at least 32 characters, when NODE_ENV=production, and whenever DATABASE_URL is set; unset in development, random ones are kept in `<data dir>/auth/keys/`, `<data dir>/data/keys/` and `<data dir>/platform/keys/`.",
-    secret: true,
-    example: "<openssl rand -hex 32>",
-  }),
+  ...masterSecretEnv,
   STRIPE_WEBHOOK_SECRET: variable(z.string().trim().optional(), {
     description:
       "The signing secret of the Stripe webhook endpoint (`whsec_…`, from the Stripe dashboard) for `POST /api/webhooks/stripe`. Unset: that route answers 503 (Stripe webhooks are not configured).",

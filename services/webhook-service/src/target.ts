@@ -1,3 +1,4 @@
+import { masterSecretProblems } from "@conhub/config";
 import {
   createAuthVerifier,
   createTargetApp,
@@ -52,18 +53,7 @@ export const webhookServiceTarget = defineTarget({
   },
   uses: ["relational", "queue", "cache", "bus", "rateLimiter"],
   migrations: { ...inboundMigrations, ...outboundMigrations },
-  validateConfig(config) {
-    if (!config.JWT_SECRET && (config.DATABASE_URL || config.NODE_ENV === "production")) {
-      return [
-        {
-          variable: "JWT_SECRET",
-          message:
-            "is required when DATABASE_URL is set or in production: the webhook service proves itself to the data service with a token derived from it, and every process must use the same one (generate one with: openssl rand -hex 32)",
-        },
-      ];
-    }
-    return [];
-  },
+  validateConfig: masterSecretProblems,
   async init(ctx) {
     const config = ctx.config as WebhookConfig;
     // Provider deliveries have their own body limit (GitHub sends up to 25 MB); other routes keep HTTP_BODY_LIMIT_BYTES.

@@ -12,6 +12,7 @@ export {
   type VariableMeta,
   variable,
 } from "./env.js";
+export { masterSecretEnv, masterSecretProblems, minimumSecretLength } from "./master-secret.js";
 export {
   type ConfigProblem,
   documentVariable,
