@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:http";
 import { dirname, join } from "node:path";
 import { expect } from "vitest";
 import { type Platform, startPlatform } from "../../cli/src/runtime.js";
+import { callJson, signUpUser } from "../support/platform-users.js";
 import { type FreshDatabase, freshDatabase, portEnv, tempDir } from "../support/processes.js";
 
 /**
@@ -67,50 +68,10 @@ export async function startDataPlatform(
   const indexerBase = `http://127.0.0.1:${platform.ports.indexer}`;
   const call = async (caller: Caller | undefined, method: string, path: string, body?: unknown) => {
     const url = path.startsWith("/indexer/") ? `${indexerBase}${path}` : `${base}${path}`;
-    const res = await fetch(url, {
-      method,
-      headers: {
-        ...(caller ? { authorization: `Bearer ${caller.key}` } : {}),
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = text;
-    }
-    return { status: res.status, body: parsed, headers: res.headers } as ApiResponse;
+    return (await callJson(url, method, caller, body)) as ApiResponse;
   };
-  const signUp = async (
-    email: string,
-    scopes = ["search:read", "sources:read", "sources:write", "admin"],
-  ) => {
-    const auth = `http://127.0.0.1:${platform.ports["auth-service"]}`;
-    const json = { "content-type": "application/json" };
-    const password = "correct horse battery staple";
-    const reg = await fetch(`${auth}/api/auth/register`, {
-      method: "POST",
-      headers: json,
-      body: JSON.stringify({ email, password }),
-    });
-    expect(reg.status).toBe(202);
-    const login = await fetch(`${auth}/api/auth/login`, {
-      method: "POST",
-      headers: json,
-      body: JSON.stringify({ email, password }),
-    });
-    const session = (await login.json()) as { accessToken: string; organization: { id: string } };
-    const created = await fetch(`${auth}/api/auth/api-keys`, {
-      method: "POST",
-      headers: { ...json, authorization: `Bearer ${session.accessToken}` },
-      body: JSON.stringify({ name: "test", scopes }),
-    });
-    expect(created.status).toBe(201);
-    return { key: ((await created.json()) as { key: string }).key, orgId: session.organization.id };
-  };
+  const signUp = (email: string, scopes = ["search:read", "sources:read", "sources:write", "admin"]) =>
+    signUpUser(`http://127.0.0.1:${platform.ports["auth-service"]}`, email, scopes);
   return {
     platform,
     base,

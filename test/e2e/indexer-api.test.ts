@@ -4,6 +4,7 @@ import {
   type EmbeddingsServer,
   startEmbeddingsServer,
 } from "../../indexers/src/engine/embeddings-server.test-support.js";
+import { callJson, signUpUser } from "../support/platform-users.js";
 import { type FreshDatabase, freshDatabase, portEnv, tempDir } from "../support/processes.js";
 
 /**
@@ -62,43 +63,11 @@ describe.each(stores)("indexer HTTP API ($name)", ({ env: storeEnv }) => {
   let alice: Caller;
   let bob: Caller;
 
-  const call = async (caller: Caller | undefined, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(caller ? { authorization: `Bearer ${caller.key}` } : {}),
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-  };
+  const call = (caller: Caller | undefined, method: string, path: string, body?: unknown) =>
+    callJson(`${base}${path}`, method, caller, body);
 
-  const signUp = async (email: string): Promise<Caller> => {
-    const auth = `http://127.0.0.1:${platform.ports["auth-service"]}`;
-    const json = { "content-type": "application/json" };
-    const password = "correct horse battery staple";
-    const reg = await fetch(`${auth}/api/auth/register`, {
-      method: "POST",
-      headers: json,
-      body: JSON.stringify({ email, password }),
-    });
-    expect(reg.status).toBe(202);
-    const login = await fetch(`${auth}/api/auth/login`, {
-      method: "POST",
-      headers: json,
-      body: JSON.stringify({ email, password }),
-    });
-    const session = (await login.json()) as { accessToken: string; organization: { id: string } };
-    const created = await fetch(`${auth}/api/auth/api-keys`, {
-      method: "POST",
-      headers: { ...json, authorization: `Bearer ${session.accessToken}` },
-      body: JSON.stringify({ name: "test", scopes: ["search:read", "sources:write"] }),
-    });
-    expect(created.status).toBe(201);
-    return { key: ((await created.json()) as { key: string }).key, orgId: session.organization.id };
-  };
+  const signUp = (email: string): Promise<Caller> =>
+    signUpUser(`http://127.0.0.1:${platform.ports["auth-service"]}`, email, ["search:read", "sources:write"]);
 
   /** Queues documents and waits for the job to finish; returns its final status. */
   const index = async (caller: Caller, body: Record<string, unknown>) => {

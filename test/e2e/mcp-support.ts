@@ -8,41 +8,16 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { expect, onTestFinished } from "vitest";
-
-export interface Caller {
-  /** API key (chk_…) with search:read and sources:write. */
-  key: string;
-  /** The signed-in user's access token (owner of the organization: every scope, admin included). */
-  jwt: string;
-  orgId: string;
-}
+import { type SignedUpUser, signUpUser } from "../support/platform-users.js";
 
 const json = { "content-type": "application/json" };
-const password = "correct horse battery staple";
+
+/** A signed-up user: an API key with search:read and sources:write, the owner's access token, the organization. */
+export type Caller = SignedUpUser;
 
 /** Registers, signs in and creates an API key through the auth service's own API. */
-export async function signUp(authBase: string, email: string): Promise<Caller> {
-  const reg = await fetch(`${authBase}/api/auth/register`, {
-    method: "POST",
-    headers: json,
-    body: JSON.stringify({ email, password }),
-  });
-  expect(reg.status).toBe(202);
-  const login = await fetch(`${authBase}/api/auth/login`, {
-    method: "POST",
-    headers: json,
-    body: JSON.stringify({ email, password }),
-  });
-  expect(login.status).toBe(200);
-  const session = (await login.json()) as { accessToken: string; organization: { id: string } };
-  const created = await fetch(`${authBase}/api/auth/api-keys`, {
-    method: "POST",
-    headers: { ...json, authorization: `Bearer ${session.accessToken}` },
-    body: JSON.stringify({ name: "mcp test", scopes: ["search:read", "sources:write"] }),
-  });
-  expect(created.status).toBe(201);
-  const { key } = (await created.json()) as { key: string };
-  return { key, jwt: session.accessToken, orgId: session.organization.id };
+export function signUp(authBase: string, email: string): Promise<Caller> {
+  return signUpUser(authBase, email, ["search:read", "sources:write"]);
 }
 
 export interface Upsert {

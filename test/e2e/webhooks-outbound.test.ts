@@ -3,6 +3,7 @@ import { rmSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Platform, startPlatform } from "../../cli/src/runtime.js";
+import { apiKeyFor, callJson, signUpUser } from "../support/platform-users.js";
 import {
   type FreshDatabase,
   freePorts,
@@ -128,40 +129,8 @@ describe.each(stores)("outbound webhooks ($name)", ({ external }) => {
     const url = path.startsWith("/api/data/")
       ? `http://127.0.0.1:${platform.ports["data-service"]}${path}`
       : `${base}${path}`;
-    const res = await fetch(url, {
-      method,
-      headers: {
-        ...(caller ? { authorization: `Bearer ${caller.key}` } : {}),
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as Json };
-  };
-
-  /** Registers (once) and signs in `email`, and creates an API key with `scopes`. */
-  const signUp = async (email: string, scopes: string[]) => {
-    const json = { "content-type": "application/json" };
-    const password = "correct horse battery staple";
-    await fetch(`${authBase}/api/auth/register`, {
-      method: "POST",
-      headers: json,
-      body: JSON.stringify({ email, password }),
-    });
-    const login = await fetch(`${authBase}/api/auth/login`, {
-      method: "POST",
-      headers: json,
-      body: JSON.stringify({ email, password }),
-    });
-    const session = (await login.json()) as { accessToken: string; organization: { id: string } };
-    const created = await fetch(`${authBase}/api/auth/api-keys`, {
-      method: "POST",
-      headers: { ...json, authorization: `Bearer ${session.accessToken}` },
-      body: JSON.stringify({ name: "test", scopes }),
-    });
-    expect(created.status).toBe(201);
-    return { key: ((await created.json()) as { key: string }).key, orgId: session.organization.id };
+    const res = await callJson(url, method, caller, body);
+    return { status: res.status, body: res.body as Json };
   };
 
   const createEndpoint = async (caller: { key: string }, body: Json) => {
@@ -202,10 +171,10 @@ describe.each(stores)("outbound webhooks ($name)", ({ external }) => {
     };
     await start({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" });
     const aliceEmail = `alice-${Date.now()}@example.com`;
-    alice = await signUp(aliceEmail, ["search:read", "sources:read", "sources:write", "admin"]);
+    alice = await signUpUser(authBase, aliceEmail, ["search:read", "sources:read", "sources:write", "admin"]);
     // A second key of the same organization, with read scopes only.
-    aliceMember = await signUp(aliceEmail, ["search:read", "sources:read"]);
-    bob = await signUp(`bob-${Date.now()}@example.com`, [
+    aliceMember = await apiKeyFor(authBase, aliceEmail, ["search:read", "sources:read"]);
+    bob = await signUpUser(authBase, `bob-${Date.now()}@example.com`, [
       "search:read",
       "sources:read",
       "sources:write",
