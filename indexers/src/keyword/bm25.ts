@@ -44,3 +44,10 @@ export function bm25Scorer(phrases: readonly string[], totals: Bm25Totals): (sta
     return score;
   };
 }
+
+/** The most `phrases` can add to any chunk's score: idf · (k1 + 1) each (the term-frequency part is below k1 + 1). */
+export function bm25UpperBound(phrases: readonly string[], totals: Bm25Totals): number {
+  let bound = 0;
+  for (const p of phrases) bound += bm25Idf(totals.chunks, totals.df.get(p) ?? 0) * K1_PLUS_1;
+  return bound;
+}

@@ -32,17 +32,17 @@ describe("keyword search plan", () => {
     const executor = fixed(df);
     const chosen = await executePlan("testKeyValuesToMap", executor, { budget: 100_000, cap: 200 });
     expect(chosen.dropped).toEqual(["test", "key", "values"]);
-    expect(executor.asked).toEqual(['top 100 ("testkeyvaluestomap" OR "map")']);
+    expect(executor.asked).toEqual(['top 200 ("testkeyvaluestomap" OR "map")']);
     const rare = fixed({ needl: 12, haystack: 3 });
     const exact = await executePlan("needle haystack", rare);
     expect(exact).toMatchObject({ exhaustive: true, dropped: [] });
     expect(rare.asked).toEqual(['all ("needle" OR "haystack")']);
     // The rarest term always stays, however common; terms no chunk has are left out.
     const common = fixed({ test: 500_000 });
-    expect(await executePlan("the test of nothingburger", common, { limit: 150 })).toMatchObject({
+    expect(await executePlan("the test of nothingburger", common, { limit: 250 })).toMatchObject({
       dropped: [],
     });
-    expect(common.asked).toEqual(['top 150 "test"']);
+    expect(common.asked).toEqual(['top 250 "test"']);
   });
 });
 

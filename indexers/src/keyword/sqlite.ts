@@ -26,11 +26,12 @@ import type {
 } from "../ports/keyword-index.js";
 import { globToRegExp } from "../safety/glob.js";
 import { ftsText } from "../tokenize.js";
-import { bm25Scorer } from "./bm25.js";
+import { bm25Scorer, bm25UpperBound } from "./bm25.js";
 import { decodeChunkText, encodeChunkText, type StoredChunkText } from "./chunk-text.js";
 import { LOCAL_ORG_ID } from "./migrations.js";
 import {
   executePlan,
+  exprPhrases,
   fts5Expr,
   type PlanCandidates,
   type PlanExecutor,
@@ -357,27 +358,52 @@ class SqliteKeywordIndex implements KeywordIndex {
     const { df, chunks, tokens } = await executor.frequencies(phrases);
     const score = bm25Scorer(phrases, { chunks, tokens, df });
     const wanted = new Set(phrases);
-    const rows: StoredHitRow[] = [];
-    for (const batch of batches(chosen.ids)) {
+    // Candidates from FTS5's rank come best first by the kept terms' BM25; the other terms can add
+    // at most idf · (k1 + 1) each (MaxScore's bound), so scoring stops once no later candidate can
+    // reach the current `limit`-th score. Exact: the same hits as scoring them all.
+    const remaining = [...phrases];
+    for (const kept of chosen.match ? new Set(exprPhrases(chosen.match)) : [])
+      if (remaining.includes(kept)) remaining.splice(remaining.indexOf(kept), 1);
+    const bound = chosen.exhaustive
+      ? Number.POSITIVE_INFINITY
+      : bm25UpperBound(remaining, { chunks, tokens, df });
+    const columns = new Map<string, { name: TermStats; dir: TermStats }>();
+    const scored: HitRow[] = [];
+    const best: number[] = [];
+    const page = chosen.exhaustive ? INSERT_BATCH : 25;
+    scoring: for (let at = 0; at < chosen.ids.length; at += page) {
+      const batch = chosen.ids.slice(at, at + page);
       const found = await sql<StoredHitRow>`
         select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text, 0 as score
         from chunks c join documents d on d.id = c.document_id where c.id in (${sql.join(batch)})`.execute(
         this.db,
       );
-      rows.push(...found.rows);
-    }
-    const columns = new Map<string, { name: TermStats; dir: TermStats }>();
-    const scored = rows.map((stored) => {
-      const row = decodeRow(stored);
-      let path = columns.get(row.path);
-      if (!path) {
-        const { nameTerms, dirTerms } = pathColumns(row.path);
-        path = { name: columnStats(nameTerms, BM25_WEIGHTS[0]), dir: columnStats(dirTerms, BM25_WEIGHTS[1]) };
-        columns.set(row.path, path);
+      const byId = new Map(found.rows.map((r) => [Number(r.id), r]));
+      for (const id of batch) {
+        const stored = byId.get(id);
+        if (!stored) continue;
+        if (best.length >= limit) {
+          const own = executor.ownScores.get(id);
+          const floor = best[limit - 1]!;
+          if (own !== undefined && own + bound < floor - 1e-9 * Math.abs(floor)) break scoring;
+        }
+        const row = decodeRow(stored);
+        let path = columns.get(row.path);
+        if (!path) {
+          const { nameTerms, dirTerms } = pathColumns(row.path);
+          path = {
+            name: columnStats(nameTerms, BM25_WEIGHTS[0]),
+            dir: columnStats(dirTerms, BM25_WEIGHTS[1]),
+          };
+          columns.set(row.path, path);
+        }
+        row.score = score(chunkStatsFor(path.name, path.dir, row.symbol_path, row.text, wanted));
+        scored.push(row);
+        best.push(row.score);
+        best.sort((a, b) => b - a);
+        if (best.length > limit) best.length = limit;
       }
-      row.score = score(chunkStatsFor(path.name, path.dir, row.symbol_path, row.text, wanted));
-      return row;
-    });
+    }
     scored.sort((a, b) => b.score - a.score || a.id - b.id);
     return scored.slice(0, limit).map((row) => hitFromRow(row, terms));
   }
@@ -816,6 +842,8 @@ function parseTotals(block: Uint8Array): { chunks: number; tokens: number } {
 /** Executes a keyword search plan on FTS5: boolean MATCH expressions, filters joined only when present. */
 export class SqlitePlanExecutor implements PlanExecutor {
   private readonly filtered: boolean;
+  /** BM25 of the expression's own terms for the chunks `topByOwnTerms` returned (FTS5's, as `bm25Scorer` computes it). */
+  readonly ownScores = new Map<number, number>();
   private readonly pathFilter: RegExp | undefined;
   private readonly where: RawBuilder<unknown>;
   private readonly sqlFiltered: boolean;
@@ -871,17 +899,18 @@ export class SqlitePlanExecutor implements PlanExecutor {
     for (let offset = 0; ids.length < max; offset += page) {
       const { rows } =
         this.sqlFiltered || this.pathFilter
-          ? await sql<{ id: number; path: string }>`
-            select f.rowid as id, d.path from chunks_fts f
+          ? await sql<{ id: number; path: string; score: number }>`
+            select f.rowid as id, d.path, -bm25(chunks_fts, ${weights}) as score from chunks_fts f
             join chunks c on c.id = f.rowid join documents d on d.id = c.document_id
             where chunks_fts match ${match} ${this.where}
             order by bm25(chunks_fts, ${weights}), f.rowid limit ${page} offset ${offset}`.execute(this.db)
-          : await sql<{ id: number; path: string }>`
-            select rowid as id, '' as path from chunks_fts where chunks_fts match ${match}
+          : await sql<{ id: number; path: string; score: number }>`
+            select rowid as id, '' as path, -bm25(chunks_fts, ${weights}) as score from chunks_fts where chunks_fts match ${match}
             order by bm25(chunks_fts, ${weights}), rowid limit ${page} offset ${offset}`.execute(this.db);
       for (const r of rows) {
         if (this.pathFilter && !this.pathFilter.test(r.path)) continue;
         ids.push(Number(r.id));
+        this.ownScores.set(Number(r.id), r.score);
         if (ids.length === max) break;
       }
       if (rows.length < page) break;
