@@ -426,8 +426,8 @@ class SqliteKeywordIndex implements KeywordIndex {
         ? await sql<StoredHitRow>`
             select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text, 0 as score
             from chunks_trigram t
-            join chunks c on c.id = t.rowid
-            join documents d on d.id = c.document_id
+            cross join chunks c on c.id = t.rowid
+            cross join documents d on d.id = c.document_id
             where chunks_trigram match ${trigramMatchExpression(literals)} and c.id > ${lastId} ${where}
             order by c.id limit ${page}`.execute(this.db)
         : await sql<StoredHitRow>`
@@ -839,7 +839,13 @@ function parseTotals(block: Uint8Array): { chunks: number; tokens: number } {
   return { chunks, tokens };
 }
 
-/** Executes a keyword search plan on FTS5: boolean MATCH expressions, filters joined only when present. */
+/**
+ * Executes a keyword search plan on FTS5: boolean MATCH expressions, filters
+ * joined only when present, always with FTS5 as the outer loop (`cross
+ * join`): given a source filter, SQLite 3.51 would otherwise start from the
+ * source's chunks and probe FTS5 once per chunk, with bm25() recounting
+ * every term's rows at each probe (minutes on a large source).
+ */
 export class SqlitePlanExecutor implements PlanExecutor {
   private readonly filtered: boolean;
   /** BM25 of the expression's own terms for the chunks `topByOwnTerms` returned (FTS5's, as `bm25Scorer` computes it). */
@@ -878,7 +884,7 @@ export class SqlitePlanExecutor implements PlanExecutor {
     for (let after = 0; ; ) {
       const { rows } = await sql<{ id: number; path: string }>`
         select f.rowid as id, d.path from chunks_fts f
-        join chunks c on c.id = f.rowid join documents d on d.id = c.document_id
+        cross join chunks c on c.id = f.rowid cross join documents d on d.id = c.document_id
         where chunks_fts match ${match} and f.rowid > ${after} ${this.where}
         order by f.rowid limit ${page}`.execute(this.db);
       for (const r of rows) {
@@ -901,7 +907,7 @@ export class SqlitePlanExecutor implements PlanExecutor {
         this.sqlFiltered || this.pathFilter
           ? await sql<{ id: number; path: string; score: number }>`
             select f.rowid as id, d.path, -bm25(chunks_fts, ${weights}) as score from chunks_fts f
-            join chunks c on c.id = f.rowid join documents d on d.id = c.document_id
+            cross join chunks c on c.id = f.rowid cross join documents d on d.id = c.document_id
             where chunks_fts match ${match} ${this.where}
             order by bm25(chunks_fts, ${weights}), f.rowid limit ${page} offset ${offset}`.execute(this.db)
           : await sql<{ id: number; path: string; score: number }>`
