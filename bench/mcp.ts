@@ -169,6 +169,11 @@ async function measure(
 }
 
 export async function runMcpBench(): Promise<void> {
+  // `--scale-data-dir=…`: `search` on a built scale index over stdio instead (bench/mcp-scale.ts).
+  if (process.argv.some((a) => a.startsWith("--scale-data-dir="))) {
+    await (await import("./mcp-scale.js")).runMcpScaleBench();
+    return;
+  }
   const base = tempDir("conhub-bench-mcp-");
   const free = await freePorts(3);
   const targets: TargetName[] = ["auth-service", "indexer", "mcp-service"];

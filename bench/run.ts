@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<void>> = {
   auth: async () => (await import("./auth.js")).runAuthBench(),
   "fs-mcp": async () => (await import("./fs-mcp.js")).runFsMcpBench(),
   mcp: async () => (await import("./mcp.js")).runMcpBench(),
+  "mcp-scale": async () => (await import("./mcp-scale.js")).runMcpScaleBench(),
   retrieval: async () => (await import("./retrieval.js")).runRetrievalBench(),
   scale: async () => (await import("./scale.js")).runScaleBench(),
   embeddings: async () => (await import("./embeddings.js")).runEmbeddingsBench(),

@@ -1,0 +1,461 @@
+/**
+ * MCP `search` (and `read`, `grep`) latency on a built scale index — the
+ * 1M-chunk one of `bench/scale.ts` — through `conhub mcp` in its embedded
+ * stdio mode, with the SDK's real `StdioClientTransport`; then the same calls
+ * in-process (`IndexerEngine.search`, `KeywordIndex.document`/`grep`) on the
+ * same data dir, so that the MCP overhead at that size is the difference.
+ *
+ * `npm run bench -- mcp-scale --scale-data-dir=<work>/scale-<N>/data [--queries=100] [--models-dir=DIR]
+ *  [--wait-minutes=40]` (also `npm run bench -- mcp --scale-data-dir=…`).
+ *
+ * The query sets are the scale build's (`<scale dir>/keyword.json`: defined
+ * identifiers, comment phrases, doc-comment sentences; grep literals);
+ * `--queries` is per kind. Hybrid uses the scale build's local synthetic
+ * model (`<work>/models`, `SYNTHETIC_MODEL`), passed to both processes as
+ * CONHUB_EMBEDDINGS=local, CONHUB_EMBEDDINGS_MODEL and CONHUB_MODELS_DIR, so
+ * every hybrid call pays a real query embedding. The usearch store takes a
+ * pid lock (one process per store): the bench waits until no other process
+ * has the data dir open, and the MCP server and the in-process engine run
+ * one after the other, never together. Nothing is written to the data dir
+ * beyond what opening an index does.
+ */
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { coreEnv, formatProblems, parseEnv, storageEnv } from "@conhub/config";
+import { type IndexerEngine, indexerConfigShape, openEmbeddedEngine } from "@conhub/indexer";
+import { documentLines } from "@conhub/mcp";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { SYNTHETIC_MODEL } from "./scale.js";
+import {
+  arg,
+  intArg,
+  loadAverage,
+  machineLine,
+  ms,
+  repoCommit,
+  type Summary,
+  summarize,
+} from "./support/measure.js";
+import type { BenchGrep, BenchQuery } from "./support/queries.js";
+
+type Mode = "keyword" | "hybrid";
+const kinds = ["identifier", "phrase", "sentence"] as const;
+const LIMIT = 10;
+const GREP_LIMIT = 100;
+
+interface Found {
+  /** How many results (search) or hits (grep), or lines (read). */
+  count: number;
+  /** The first result's identity, to check both paths answered the same. */
+  first: string | undefined;
+}
+
+/** One way of answering the calls: through MCP over stdio, or in-process. */
+interface Caller {
+  search(query: string, mode: Mode): Promise<Found>;
+  read(target: ReadTarget): Promise<Found>;
+  grep(pattern: string): Promise<Found>;
+}
+
+interface ReadTarget {
+  sourceId: string;
+  path: string;
+  startLine: number;
+  endLine: number;
+}
+
+interface Pass {
+  label: string;
+  samples: number[];
+  found: Found[];
+  summary: Summary;
+}
+
+function log(message: string): void {
+  console.error(`[mcp-scale ${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+/** Pids (other than ours) that have any file under `dir` open, from /proc (unreadable processes are skipped). */
+function holders(dir: string): number[] {
+  const found = new Set<number>();
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(`${dir}/`)) {
+          found.add(pid);
+          break;
+        }
+      } catch {
+        // closed meanwhile, or not ours to read
+      }
+    }
+  }
+  return [...found];
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Waits until no other process has the data dir open and the vector store's pid lock is free. */
+async function waitUntilFree(dataDir: string, minutes: number): Promise<void> {
+  const deadline = Date.now() + minutes * 60_000;
+  const lock = join(dataDir, "indexer", "vectors", "lock");
+  for (let n = 0; ; n++) {
+    const open = holders(dataDir);
+    const owner = existsSync(lock) ? Number.parseInt(readFileSync(lock, "utf8"), 10) : undefined;
+    const locked = owner !== undefined && Number.isInteger(owner) && alive(owner);
+    if (open.length === 0 && !locked) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `${dataDir} is still in use (open by ${open.join(", ") || "none"}, lock ${owner}) after ${minutes} min`,
+      );
+    if (n % 6 === 0)
+      log(`${dataDir} is in use (open by pid ${open.join(", ") || "-"}; lock ${owner ?? "-"}): waiting`);
+    await new Promise((r) => setTimeout(r, 10_000));
+  }
+}
+
+/** What both processes get: the embedded data dir, the synthetic local model, usearch, no servers. */
+function engineEnv(dataDir: string, modelsDir: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  for (const k of ["DATABASE_URL", "REDIS_URL", "QDRANT_URL", "CONHUB_URL", "CONHUB_API_KEY"]) delete env[k];
+  return {
+    ...env,
+    LOG_LEVEL: "warn",
+    CONHUB_DATA_DIR: dataDir,
+    CONHUB_EMBEDDINGS: "local",
+    CONHUB_EMBEDDINGS_MODEL: SYNTHETIC_MODEL,
+    CONHUB_MODELS_DIR: modelsDir,
+    CONHUB_VECTOR_STORE: "usearch",
+  };
+}
+
+async function timePass<T>(
+  label: string,
+  items: readonly T[],
+  call: (item: T) => Promise<Found>,
+): Promise<Pass> {
+  const samples: number[] = [];
+  const found: Found[] = [];
+  for (const item of items) {
+    const started = performance.now();
+    found.push(await call(item));
+    samples.push(performance.now() - started);
+  }
+  const pass = { label, samples, found, summary: summarize(samples) };
+  const s = pass.summary;
+  log(`${label}: n ${s.n}, p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, p99 ${ms(s.p99)}, max ${ms(s.max)} ms`);
+  return pass;
+}
+
+interface Plan {
+  queries: Record<(typeof kinds)[number], string[]>;
+  greps: string[];
+}
+
+interface Run {
+  passes: Map<string, Pass>;
+  loadBefore: string;
+  loadAfter: string;
+}
+
+/** Warm-up, then every pass, one call at a time. `reads` are taken from this run's hybrid answers when absent. */
+async function runPasses(caller: Caller, plan: Plan, reads: ReadTarget[] | undefined): Promise<Run> {
+  const loadBefore = loadAverage();
+  const all = kinds.flatMap((k) => plan.queries[k]);
+  for (const q of all.filter((_, i) => i % 10 === 0)) {
+    await caller.search(q, "keyword");
+    await caller.search(q, "hybrid");
+  }
+  for (const g of plan.greps.filter((_, i) => i % 8 === 0)) await caller.grep(g);
+  const passes = new Map<string, Pass>();
+  for (const mode of ["keyword", "hybrid"] as const) {
+    for (const kind of kinds) {
+      const label = `${mode}, ${kind}s`;
+      passes.set(label, await timePass(label, plan.queries[kind], (q) => caller.search(q, mode)));
+    }
+  }
+  const targets =
+    reads ??
+    kinds
+      .flatMap((kind) => passes.get(`hybrid, ${kind}s`)!.found)
+      .map((f) => f.first)
+      .filter((f): f is string => f !== undefined)
+      .map((f) => JSON.parse(f) as ReadTarget);
+  passes.set("read", await timePass("read", targets, (t) => caller.read(t)));
+  passes.set("grep", await timePass("grep", plan.greps, (g) => caller.grep(g)));
+  return { passes, loadBefore, loadAfter: loadAverage() };
+}
+
+function text(result: Awaited<ReturnType<Client["callTool"]>>): string {
+  const content = result.content as Array<{ type: string; text?: string }>;
+  return content.map((c) => c.text ?? "").join("\n");
+}
+
+/** The MCP caller: every call a `tools/call` over stdio; tool errors and fallbacks stop the bench. */
+function mcpCaller(client: Client): Caller {
+  const call = async (name: string, args: Record<string, unknown>) => {
+    const result = await client.callTool({ name, arguments: args });
+    if (result.isError) throw new Error(`${name} ${JSON.stringify(args)} failed: ${text(result)}`);
+    return result;
+  };
+  return {
+    async search(query, mode) {
+      const result = await call("search", { query, mode, limit: LIMIT });
+      const structured = result.structuredContent as {
+        results: Array<ReadTarget>;
+        notice?: string;
+      };
+      if (structured.notice) throw new Error(`search ${mode} "${query}" fell back: ${structured.notice}`);
+      const top = structured.results[0];
+      return {
+        count: structured.results.length,
+        first: top
+          ? JSON.stringify({
+              sourceId: top.sourceId,
+              path: top.path,
+              startLine: top.startLine,
+              endLine: top.endLine,
+            })
+          : undefined,
+      };
+    },
+    async read(t) {
+      const result = await call("read", {
+        sourceId: t.sourceId,
+        path: t.path,
+        startLine: t.startLine,
+        endLine: t.endLine,
+      });
+      const window = result.structuredContent as { startLine: number; endLine: number };
+      return { count: window.endLine - window.startLine + 1, first: `${t.path}:${t.startLine}` };
+    },
+    async grep(pattern) {
+      const result = await call("grep", { pattern, limit: GREP_LIMIT });
+      const hits = (result.structuredContent as { hits: Array<{ path: string; line: number }> }).hits;
+      return { count: hits.length, first: hits[0] ? `${hits[0].path}:${hits[0].line}` : undefined };
+    },
+  };
+}
+
+/** The same calls in-process, with the source filter the MCP server's embedded backend adds (the local organization's sources). */
+function directCaller(engine: IndexerEngine, sourceIds: string[]): Caller {
+  return {
+    async search(query, mode) {
+      const response = await engine.search({ query, limit: LIMIT, mode, filters: { sourceIds } });
+      if (response.notice) throw new Error(`search ${mode} "${query}" fell back: ${response.notice}`);
+      const top = response.results[0];
+      return {
+        count: response.results.length,
+        first: top
+          ? JSON.stringify({
+              sourceId: top.sourceId,
+              path: top.path,
+              startLine: top.startLine,
+              endLine: top.endLine,
+            })
+          : undefined,
+      };
+    },
+    async read(t) {
+      const document = await engine.index.document(t.sourceId, t.path);
+      if (!document) throw new Error(`no document ${t.sourceId}/${t.path}`);
+      // The read tool's default window is 400 lines.
+      const lines = documentLines(document.chunks).slice(
+        t.startLine - 1,
+        Math.min(t.endLine, t.startLine + 399),
+      );
+      return { count: lines.length, first: `${t.path}:${t.startLine}` };
+    },
+    async grep(pattern) {
+      const result = await engine.index.grep({
+        pattern,
+        ignoreCase: false,
+        limit: GREP_LIMIT,
+        filters: { sourceIds },
+      });
+      const top = result.hits[0];
+      return { count: result.hits.length, first: top ? `${top.path}:${top.line}` : undefined };
+    },
+  };
+}
+
+/** Median of the per-call differences (MCP − direct) over the same items. */
+function pairedMedian(a: readonly number[], b: readonly number[]): number {
+  return summarize(a.map((x, i) => x - b[i]!)).p50;
+}
+
+function sameFirst(a: Pass, b: Pass): string {
+  const same = a.found.filter((f, i) => f.first === b.found[i]?.first && f.count === b.found[i]?.count);
+  return `${same.length}/${a.found.length}`;
+}
+
+export async function runMcpScaleBench(): Promise<void> {
+  const given = arg("scale-data-dir");
+  if (!given)
+    throw new Error(
+      "name the built scale index: --scale-data-dir=<work>/scale-<chunks>/data (bench/scale.ts)",
+    );
+  const dataDir = resolve(given);
+  const scaleDir = dirname(dataDir);
+  const modelsDir = resolve(arg("models-dir") ?? join(dirname(scaleDir), "models"));
+  const perKind = intArg("queries", 100);
+  const keywordJson = join(scaleDir, "keyword.json");
+  for (const [what, path] of [
+    ["indexer.db", join(dataDir, "indexer.db")],
+    ["keyword.json of the scale build", keywordJson],
+    ["vectors.json of the scale build (hybrid needs the vectors)", join(scaleDir, "vectors.json")],
+    ["the synthetic model", join(modelsDir, SYNTHETIC_MODEL)],
+  ] as const) {
+    if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`);
+  }
+  const stage = JSON.parse(readFileSync(keywordJson, "utf8")) as {
+    chunks: number;
+    corpus: string;
+    commit: string;
+    queries: BenchQuery[];
+    greps: BenchGrep[];
+  };
+  const plan: Plan = {
+    queries: {
+      identifier: [],
+      phrase: [],
+      sentence: [],
+    },
+    greps: stage.greps.filter((g) => g.kind === "literal").map((g) => g.pattern),
+  };
+  for (const kind of kinds)
+    plan.queries[kind] = stage.queries
+      .filter((q) => q.kind === kind)
+      .slice(0, perKind)
+      .map((q) => q.text);
+
+  const env = engineEnv(dataDir, modelsDir);
+  await waitUntilFree(dataDir, intArg("wait-minutes", 40));
+
+  // ------------------------------------------------ through `conhub mcp` (stdio)
+  const bin = new URL("../cli/bin/conhub.mjs", import.meta.url).pathname;
+  log(`starting conhub mcp --embedded --data-dir ${dataDir} (load ${loadAverage()})`);
+  const spawnStart = performance.now();
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [bin, "mcp", "--embedded", "--data-dir", dataDir],
+    env,
+    stderr: "inherit",
+  });
+  const client = new Client({ name: "bench-mcp-scale", version: "1" });
+  let mcpRun: Run;
+  const open: Record<string, number> = {};
+  let childPid: number | null = null;
+  try {
+    await client.connect(transport);
+    open.initialize = performance.now() - spawnStart;
+    childPid = transport.pid;
+    const t = performance.now();
+    const tools = await client.listTools();
+    open.listTools = performance.now() - t;
+    for (const name of ["search", "read", "grep"]) {
+      if (!tools.tools.some((tool) => tool.name === name)) throw new Error(`conhub mcp has no ${name} tool`);
+    }
+    const caller = mcpCaller(client);
+    const firstQuery = plan.queries.identifier[0] ?? plan.queries.phrase[0]!;
+    let s = performance.now();
+    await caller.search(firstQuery, "keyword");
+    open.firstKeyword = performance.now() - s;
+    s = performance.now();
+    await caller.search(firstQuery, "hybrid");
+    open.firstHybrid = performance.now() - s;
+    log(`open: ${JSON.stringify(Object.fromEntries(Object.entries(open).map(([k, v]) => [k, ms(v)])))}`);
+    mcpRun = await runPasses(caller, plan, undefined);
+  } finally {
+    await client.close();
+  }
+  // The child must be gone (and its usearch lock released) before the in-process engine opens the store.
+  for (let i = 0; childPid !== null && alive(childPid); i++) {
+    if (i > 600) throw new Error(`conhub mcp (pid ${childPid}) did not exit`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  // ------------------------------------------------ in-process, the same calls
+  const parsed = parseEnv(
+    { CONHUB_DATA_DIR: coreEnv.CONHUB_DATA_DIR, QDRANT_URL: storageEnv.QDRANT_URL, ...indexerConfigShape },
+    env,
+  );
+  if (!parsed.ok) throw new Error(formatProblems(parsed.problems));
+  const directOpenStart = performance.now();
+  const engine = await openEmbeddedEngine(parsed.config);
+  let directRun: Run;
+  let directOpenMs: number;
+  try {
+    directOpenMs = performance.now() - directOpenStart;
+    const sourceIds = (await engine.index.sources("local")).map((s) => s.id);
+    const reads = kinds
+      .flatMap((kind) => mcpRun.passes.get(`hybrid, ${kind}s`)!.found)
+      .map((f) => f.first)
+      .filter((f): f is string => f !== undefined)
+      .map((f) => JSON.parse(f) as ReadTarget);
+    directRun = await runPasses(directCaller(engine, sourceIds), plan, reads);
+  } finally {
+    await engine.close();
+  }
+
+  // ------------------------------------------------ report
+  const rows: string[] = [];
+  const row = (label: string, key: string) => {
+    const m = mcpRun.passes.get(key)!;
+    const d = directRun.passes.get(key)!;
+    const a = m.summary;
+    const b = d.summary;
+    rows.push(
+      `| ${label} | ${a.n} | ${ms(a.p50)} | ${ms(a.p95)} | ${ms(a.p99)} | ${ms(a.max)} | ${ms(b.p50)} | ${ms(b.p95)} | ${ms(b.p99)} | ${ms(b.max)} | ${ms(pairedMedian(m.samples, d.samples))} | ${sameFirst(m, d)} |`,
+    );
+  };
+  const mergedPass = (run: Run, mode: Mode): Pass => {
+    const parts = kinds.map((k) => run.passes.get(`${mode}, ${k}s`)!);
+    const samples = parts.flatMap((p) => p.samples);
+    return { label: mode, samples, found: parts.flatMap((p) => p.found), summary: summarize(samples) };
+  };
+  for (const mode of ["keyword", "hybrid"] as const) {
+    mcpRun.passes.set(`${mode}, all`, mergedPass(mcpRun, mode));
+    directRun.passes.set(`${mode}, all`, mergedPass(directRun, mode));
+    row(`**\`search\` ${mode}**, all`, `${mode}, all`);
+    for (const kind of kinds) row(`\`search\` ${mode}, ${kind}s`, `${mode}, ${kind}s`);
+  }
+  row("`read` of each hybrid top result (its line range)", "read");
+  row(`\`grep\` literal, limit ${GREP_LIMIT}`, "grep");
+
+  const day = new Date().toISOString().slice(0, 10);
+  const lines = [
+    `### ${day} — search on the ${stage.chunks.toLocaleString("en")}-chunk index (stdio, embedded)`,
+    "",
+    `\`npm run bench -- mcp-scale --scale-data-dir=${dataDir}${perKind !== 100 ? ` --queries=${perKind}` : ""}\` (\`bench/mcp-scale.ts\`). Machine: ${machineLine()}. Code ${repoCommit()} (index built with ${stage.commit} from ${stage.corpus}).`,
+    `Load average (1/5/15 min): MCP passes ${mcpRun.loadBefore} before, ${mcpRun.loadAfter} after; in-process passes ${directRun.loadBefore} before, ${directRun.loadAfter} after.`,
+    "",
+    `\`conhub mcp --embedded --data-dir …\` started as a child process by the SDK's \`StdioClientTransport\` (CONHUB_EMBEDDINGS=local with the scale build's synthetic MiniLM-L6, usearch), one client, one call at a time after a warm-up (every 10th query in each mode, every 8th grep), limit ${LIMIT}. Then, after the child exited (the usearch store admits one process), the same calls in-process on the same data dir: \`IndexerEngine.search\` with the source filter the MCP server's embedded backend adds, \`KeywordIndex.document\`, \`KeywordIndex.grep\`. Overhead = median of the per-call differences (MCP − in-process, same query). "same answer" = calls whose result count and first result were identical on both paths.`,
+    "",
+    `Open: spawn → \`initialize\` answered ${ms(open.initialize!)} ms (tsx loader, SQLite, usearch load; the model loads on first use); \`tools/list\` ${ms(open.listTools!)} ms; first \`search\` keyword ${ms(open.firstKeyword!)} ms; first hybrid (loads the model) ${ms(open.firstHybrid!)} ms. In-process open (SQLite, usearch) ${ms(directOpenMs)} ms.`,
+    "",
+    "| call | calls | MCP p50 ms | p95 | p99 | max | in-process p50 ms | p95 | p99 | max | MCP overhead, median ms | same answer |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ...rows,
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await runMcpScaleBench();
