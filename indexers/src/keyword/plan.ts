@@ -39,9 +39,9 @@ export interface PlanExecutor {
   topByOwnTerms(expr: PlanExpr, max: number): Promise<number[]>;
 }
 
-/** Most chunks scored per query: BM25 of all terms is computed for each. */
+/** At most this many postings in the match: all of its chunks are candidates (no ranking needed to pick them). */
 export const CANDIDATE_CAP = 200;
-/** Chunks taken from an over-full strictest level before scoring with all terms. */
+/** Otherwise this many of its chunks, best first by BM25 of the kept terms, are candidates (at least `limit`). */
 export const OVERFULL_DEPTH = 200;
 
 /** The indexed (stemmed) form of a query term (PostgreSQL stores it under `postingKey` of it). */
