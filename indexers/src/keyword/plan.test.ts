@@ -135,6 +135,41 @@ describe.each(reachableKeywordIndexes())("planned keyword search on $name", (fix
     expect(top.length).toBe(3);
   });
 
+  it("uses document frequencies of the index as it is now, even when a write leaves its totals equal", async () => {
+    const put = async (index: KeywordIndex, path: string, content: string) => {
+      const processed = await processDocument({ sourceId: "s", path, content });
+      await index.upsert({
+        document: processed.document!,
+        chunks: processed.chunks,
+        symbols: processed.symbols,
+        redactions: processed.redactions,
+        bytes: Buffer.byteLength(content),
+      });
+    };
+    const edited = await fixture.open();
+    await edited.index.upsertSource({ id: "s", root: "/r" });
+    for (const [path, content] of [
+      ["a.md", "gamma one\n"],
+      ["b.md", "gamma two\n"],
+      ["c.md", "other three\n"],
+    ])
+      await put(edited.index, path!, content!);
+    expect((await edited.index.search({ query: "gamma" })).length).toBe(2);
+    // Same chunk and token counts after this write: only the terms changed.
+    await put(edited.index, "b.md", "delta two\n");
+    const fresh = await fixture.open();
+    await fresh.index.upsertSource({ id: "s", root: "/r" });
+    for (const [path, content] of [
+      ["a.md", "gamma one\n"],
+      ["b.md", "delta two\n"],
+      ["c.md", "other three\n"],
+    ])
+      await put(fresh.index, path!, content!);
+    const scores = async (index: KeywordIndex) =>
+      (await index.search({ query: "gamma" })).map((h) => [h.path, h.score]);
+    expect(await scores(edited.index)).toEqual(await scores(fresh.index));
+  });
+
   it("applies filters while choosing candidates, so a small source still gets its hits", async () => {
     const { index } = await fixture.open();
     await fill(index);

@@ -778,8 +778,8 @@ function filterSql(filters: SearchFilters | undefined): RawBuilder<unknown> {
  * (`chunks_fts_data` row 1: the row count, then each column's token count,
  * as varints); document frequencies from an `fts5vocab` table, which counts
  * a term's rows by reading its whole doclist (milliseconds for a term in
- * half of 1M chunks), so they are kept until the totals change, i.e. until
- * the next write.
+ * half of 1M chunks), so they are kept until the next write (the totals or
+ * FTS5's structure record change).
  */
 export class FtsStatsCache {
   private key: string | undefined;
@@ -790,12 +790,13 @@ export class FtsStatsCache {
     db: Db,
     phrases: readonly string[],
   ): Promise<{ df: Map<string, number>; chunks: number; tokens: number }> {
-    const { rows } = await sql<{ block: Uint8Array }>`select block from chunks_fts_data where id = 1`.execute(
-      db,
-    );
-    const block = rows[0]?.block;
+    // Row 1: the totals; row 10: FTS5's structure record, whose cookie changes with every write.
+    const { rows } = await sql<{ id: number; block: Uint8Array }>`
+      select id, block from chunks_fts_data where id in (1, 10)`.execute(db);
+    const block = rows.find((r) => Number(r.id) === 1)?.block;
+    const structure = rows.find((r) => Number(r.id) === 10)?.block;
     const totals = block ? parseTotals(block) : { chunks: 0, tokens: 0 };
-    const key = `${totals.chunks}:${totals.tokens}`;
+    const key = `${totals.chunks}:${totals.tokens}:${structure ? Buffer.from(structure).toString("base64") : ""}`;
     if (key !== this.key) {
       this.df.clear();
       this.key = key;
