@@ -16,9 +16,11 @@
  * every hybrid call pays a real query embedding. The usearch store takes a
  * pid lock (one process per store): the bench waits until no other process
  * has the data dir open, and the MCP server and the in-process engine run
- * one after the other, never together. Nothing is written to the data dir
- * beyond what opening an index does.
+ * one after the other, never together — MCP, in-process, MCP again, so a
+ * change of the machine's load during the run hits both sides. Nothing is
+ * written to the data dir beyond what opening an index does.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { coreEnv, formatProblems, parseEnv, storageEnv } from "@conhub/config";
@@ -56,6 +58,8 @@ interface Caller {
   search(query: string, mode: Mode): Promise<Found>;
   read(target: ReadTarget): Promise<Found>;
   grep(pattern: string): Promise<Found>;
+  /** CPU time so far (user + system) of the process that answers, in ms. */
+  cpuMs(): number;
 }
 
 interface ReadTarget {
@@ -70,6 +74,8 @@ interface Pass {
   samples: number[];
   found: Found[];
   summary: Summary;
+  /** Mean CPU time per call of the answering process (ms). */
+  cpuPerCall: number;
 }
 
 function log(message: string): void {
@@ -150,17 +156,22 @@ async function timePass<T>(
   label: string,
   items: readonly T[],
   call: (item: T) => Promise<Found>,
+  cpuMs: () => number,
 ): Promise<Pass> {
   const samples: number[] = [];
   const found: Found[] = [];
+  const cpuStart = cpuMs();
   for (const item of items) {
     const started = performance.now();
     found.push(await call(item));
     samples.push(performance.now() - started);
   }
-  const pass = { label, samples, found, summary: summarize(samples) };
+  const cpuPerCall = (cpuMs() - cpuStart) / Math.max(1, items.length);
+  const pass = { label, samples, found, summary: summarize(samples), cpuPerCall };
   const s = pass.summary;
-  log(`${label}: n ${s.n}, p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, p99 ${ms(s.p99)}, max ${ms(s.max)} ms`);
+  log(
+    `${label}: n ${s.n}, p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, p99 ${ms(s.p99)}, max ${ms(s.max)} ms; CPU ${ms(cpuPerCall)} ms/call`,
+  );
   return pass;
 }
 
@@ -188,7 +199,10 @@ async function runPasses(caller: Caller, plan: Plan, reads: ReadTarget[] | undef
   for (const mode of ["keyword", "hybrid"] as const) {
     for (const kind of kinds) {
       const label = `${mode}, ${kind}s`;
-      passes.set(label, await timePass(label, plan.queries[kind], (q) => caller.search(q, mode)));
+      passes.set(
+        label,
+        await timePass(label, plan.queries[kind], (q) => caller.search(q, mode), caller.cpuMs),
+      );
     }
   }
   const targets =
@@ -198,9 +212,24 @@ async function runPasses(caller: Caller, plan: Plan, reads: ReadTarget[] | undef
       .map((f) => f.first)
       .filter((f): f is string => f !== undefined)
       .map((f) => JSON.parse(f) as ReadTarget);
-  passes.set("read", await timePass("read", targets, (t) => caller.read(t)));
-  passes.set("grep", await timePass("grep", plan.greps, (g) => caller.grep(g)));
+  passes.set("read", await timePass("read", targets, (t) => caller.read(t), caller.cpuMs));
+  passes.set("grep", await timePass("grep", plan.greps, (g) => caller.grep(g), caller.cpuMs));
   return { passes, loadBefore, loadAfter: loadAverage() };
+}
+
+const clockTicks = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** User + system CPU time of another process so far, from /proc/<pid>/stat (clock-tick resolution). */
+function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
 }
 
 function text(result: Awaited<ReturnType<Client["callTool"]>>): string {
@@ -209,13 +238,14 @@ function text(result: Awaited<ReturnType<Client["callTool"]>>): string {
 }
 
 /** The MCP caller: every call a `tools/call` over stdio; tool errors and fallbacks stop the bench. */
-function mcpCaller(client: Client): Caller {
+function mcpCaller(client: Client, pid: number): Caller {
   const call = async (name: string, args: Record<string, unknown>) => {
     const result = await client.callTool({ name, arguments: args });
     if (result.isError) throw new Error(`${name} ${JSON.stringify(args)} failed: ${text(result)}`);
     return result;
   };
   return {
+    cpuMs: () => processCpuMs(pid),
     async search(query, mode) {
       const result = await call("search", { query, mode, limit: LIMIT });
       const structured = result.structuredContent as {
@@ -255,10 +285,19 @@ function mcpCaller(client: Client): Caller {
 }
 
 /** The same calls in-process, with the source filter the MCP server's embedded backend adds (the local organization's sources). */
-function directCaller(engine: IndexerEngine, sourceIds: string[]): Caller {
+function directCaller(engine: IndexerEngine, sourceIds: string[] | undefined): Caller {
   return {
+    cpuMs() {
+      const used = process.cpuUsage();
+      return (used.user + used.system) / 1000;
+    },
     async search(query, mode) {
-      const response = await engine.search({ query, limit: LIMIT, mode, filters: { sourceIds } });
+      const response = await engine.search({
+        query,
+        limit: LIMIT,
+        mode,
+        ...(sourceIds ? { filters: { sourceIds } } : {}),
+      });
       if (response.notice) throw new Error(`search ${mode} "${query}" fell back: ${response.notice}`);
       const top = response.results[0];
       return {
@@ -288,7 +327,7 @@ function directCaller(engine: IndexerEngine, sourceIds: string[]): Caller {
         pattern,
         ignoreCase: false,
         limit: GREP_LIMIT,
-        filters: { sourceIds },
+        ...(sourceIds ? { filters: { sourceIds } } : {}),
       });
       const top = result.hits[0];
       return { count: result.hits.length, first: top ? `${top.path}:${top.line}` : undefined };
@@ -349,111 +388,175 @@ export async function runMcpScaleBench(): Promise<void> {
   const env = engineEnv(dataDir, modelsDir);
   await waitUntilFree(dataDir, intArg("wait-minutes", 40));
 
-  // ------------------------------------------------ through `conhub mcp` (stdio)
   const bin = new URL("../cli/bin/conhub.mjs", import.meta.url).pathname;
-  log(`starting conhub mcp --embedded --data-dir ${dataDir} (load ${loadAverage()})`);
-  const spawnStart = performance.now();
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [bin, "mcp", "--embedded", "--data-dir", dataDir],
-    env,
-    stderr: "inherit",
-  });
-  const client = new Client({ name: "bench-mcp-scale", version: "1" });
-  let mcpRun: Run;
-  const open: Record<string, number> = {};
-  let childPid: number | null = null;
-  try {
-    await client.connect(transport);
-    open.initialize = performance.now() - spawnStart;
-    childPid = transport.pid;
-    const t = performance.now();
-    const tools = await client.listTools();
-    open.listTools = performance.now() - t;
-    for (const name of ["search", "read", "grep"]) {
-      if (!tools.tools.some((tool) => tool.name === name)) throw new Error(`conhub mcp has no ${name} tool`);
+  const mcpPhase = async (phase: number, reads: ReadTarget[] | undefined) => {
+    log(`MCP phase ${phase}: starting conhub mcp --embedded --data-dir ${dataDir} (load ${loadAverage()})`);
+    const spawnStart = performance.now();
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [bin, "mcp", "--embedded", "--data-dir", dataDir],
+      env,
+      stderr: "inherit",
+    });
+    const client = new Client({ name: "bench-mcp-scale", version: "1" });
+    const open: Record<string, number> = {};
+    let pid: number | null = null;
+    let run: Run;
+    try {
+      await client.connect(transport);
+      open.initialize = performance.now() - spawnStart;
+      pid = transport.pid;
+      if (pid === null) throw new Error("conhub mcp has no pid");
+      const t = performance.now();
+      const tools = await client.listTools();
+      open.listTools = performance.now() - t;
+      for (const name of ["search", "read", "grep"]) {
+        if (!tools.tools.some((tool) => tool.name === name))
+          throw new Error(`conhub mcp has no ${name} tool`);
+      }
+      const caller = mcpCaller(client, pid);
+      const firstQuery = plan.queries.identifier[0] ?? plan.queries.phrase[0]!;
+      let s = performance.now();
+      await caller.search(firstQuery, "keyword");
+      open.firstKeyword = performance.now() - s;
+      s = performance.now();
+      await caller.search(firstQuery, "hybrid");
+      open.firstHybrid = performance.now() - s;
+      log(`open: ${JSON.stringify(Object.fromEntries(Object.entries(open).map(([k, v]) => [k, ms(v)])))}`);
+      run = await runPasses(caller, plan, reads);
+    } finally {
+      await client.close();
     }
-    const caller = mcpCaller(client);
-    const firstQuery = plan.queries.identifier[0] ?? plan.queries.phrase[0]!;
-    let s = performance.now();
-    await caller.search(firstQuery, "keyword");
-    open.firstKeyword = performance.now() - s;
-    s = performance.now();
-    await caller.search(firstQuery, "hybrid");
-    open.firstHybrid = performance.now() - s;
-    log(`open: ${JSON.stringify(Object.fromEntries(Object.entries(open).map(([k, v]) => [k, ms(v)])))}`);
-    mcpRun = await runPasses(caller, plan, undefined);
-  } finally {
-    await client.close();
-  }
-  // The child must be gone (and its usearch lock released) before the in-process engine opens the store.
-  for (let i = 0; childPid !== null && alive(childPid); i++) {
-    if (i > 600) throw new Error(`conhub mcp (pid ${childPid}) did not exit`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    // The child must be gone (and its usearch lock released) before anything else opens the store.
+    for (let i = 0; pid !== null && alive(pid); i++) {
+      if (i > 600) throw new Error(`conhub mcp (pid ${pid}) did not exit`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { run, open };
+  };
 
-  // ------------------------------------------------ in-process, the same calls
+  // ------------------------------------------------ MCP, in-process, MCP again (load drift hits both sides)
+  const first = await mcpPhase(1, undefined);
+  const reads = kinds
+    .flatMap((kind) => first.run.passes.get(`hybrid, ${kind}s`)!.found)
+    .map((f) => f.first)
+    .filter((f): f is string => f !== undefined)
+    .map((f) => JSON.parse(f) as ReadTarget);
+
   const parsed = parseEnv(
     { CONHUB_DATA_DIR: coreEnv.CONHUB_DATA_DIR, QDRANT_URL: storageEnv.QDRANT_URL, ...indexerConfigShape },
     env,
   );
   if (!parsed.ok) throw new Error(formatProblems(parsed.problems));
+  log(`in-process phase (load ${loadAverage()})`);
   const directOpenStart = performance.now();
   const engine = await openEmbeddedEngine(parsed.config);
   let directRun: Run;
-  let directOpenMs: number;
+  const directOpenMs = performance.now() - directOpenStart;
+  const extra = new Map<string, Pass>();
   try {
-    directOpenMs = performance.now() - directOpenStart;
     const sourceIds = (await engine.index.sources("local")).map((s) => s.id);
-    const reads = kinds
-      .flatMap((kind) => mcpRun.passes.get(`hybrid, ${kind}s`)!.found)
-      .map((f) => f.first)
-      .filter((f): f is string => f !== undefined)
-      .map((f) => JSON.parse(f) as ReadTarget);
-    directRun = await runPasses(directCaller(engine, sourceIds), plan, reads);
+    const caller = directCaller(engine, sourceIds);
+    directRun = await runPasses(caller, plan, reads);
+    // Hybrid taken apart, in-process only: the keyword side at hybrid's depth, and hybrid without the source filter.
+    const all = kinds.flatMap((k) => plan.queries[k]);
+    extra.set(
+      "keyword at hybrid's depth (limit 30), source filter",
+      await timePass(
+        "keyword, limit 30",
+        all,
+        async (q) => {
+          const r = await engine.search({ query: q, limit: 30, mode: "keyword", filters: { sourceIds } });
+          return { count: r.results.length, first: undefined };
+        },
+        caller.cpuMs,
+      ),
+    );
+    extra.set(
+      "hybrid without the source filter",
+      await timePass(
+        "hybrid, no filter",
+        all,
+        (q) => directCaller(engine, undefined).search(q, "hybrid"),
+        caller.cpuMs,
+      ),
+    );
+    extra.set(
+      "keyword without the source filter",
+      await timePass(
+        "keyword, no filter",
+        all,
+        (q) => directCaller(engine, undefined).search(q, "keyword"),
+        caller.cpuMs,
+      ),
+    );
   } finally {
     await engine.close();
   }
+  const second = await mcpPhase(2, reads);
 
   // ------------------------------------------------ report
-  const rows: string[] = [];
-  const row = (label: string, key: string) => {
-    const m = mcpRun.passes.get(key)!;
-    const d = directRun.passes.get(key)!;
-    const a = m.summary;
-    const b = d.summary;
-    rows.push(
-      `| ${label} | ${a.n} | ${ms(a.p50)} | ${ms(a.p95)} | ${ms(a.p99)} | ${ms(a.max)} | ${ms(b.p50)} | ${ms(b.p95)} | ${ms(b.p99)} | ${ms(b.max)} | ${ms(pairedMedian(m.samples, d.samples))} | ${sameFirst(m, d)} |`,
-    );
-  };
   const mergedPass = (run: Run, mode: Mode): Pass => {
     const parts = kinds.map((k) => run.passes.get(`${mode}, ${k}s`)!);
     const samples = parts.flatMap((p) => p.samples);
-    return { label: mode, samples, found: parts.flatMap((p) => p.found), summary: summarize(samples) };
+    const cpu = parts.reduce((sum, p) => sum + p.cpuPerCall * p.samples.length, 0);
+    return {
+      label: mode,
+      samples,
+      found: parts.flatMap((p) => p.found),
+      summary: summarize(samples),
+      cpuPerCall: cpu / Math.max(1, samples.length),
+    };
+  };
+  for (const run of [first.run, directRun, second.run]) {
+    for (const mode of ["keyword", "hybrid"] as const) run.passes.set(`${mode}, all`, mergedPass(run, mode));
+  }
+  const rows: string[] = [];
+  const row = (label: string, key: string) => {
+    const m1 = first.run.passes.get(key)!;
+    const m2 = second.run.passes.get(key)!;
+    const d = directRun.passes.get(key)!;
+    const a = summarize([...m1.samples, ...m2.samples]);
+    const b = d.summary;
+    // Per query: the mean of its two MCP calls minus its in-process call.
+    const overhead = pairedMedian(
+      m1.samples.map((x, i) => (x + m2.samples[i]!) / 2),
+      d.samples,
+    );
+    const cpu = (m1.cpuPerCall + m2.cpuPerCall) / 2;
+    rows.push(
+      `| ${label} | ${b.n} | ${ms(a.p50)} | ${ms(a.p95)} | ${ms(a.p99)} | ${ms(a.max)} | ${ms(m1.summary.p50)} / ${ms(m2.summary.p50)} | ${ms(b.p50)} | ${ms(b.p95)} | ${ms(b.p99)} | ${ms(b.max)} | ${ms(overhead)} | ${ms(cpu)} / ${ms(d.cpuPerCall)} | ${sameFirst(m1, d)}, ${sameFirst(m2, d)} |`,
+    );
   };
   for (const mode of ["keyword", "hybrid"] as const) {
-    mcpRun.passes.set(`${mode}, all`, mergedPass(mcpRun, mode));
-    directRun.passes.set(`${mode}, all`, mergedPass(directRun, mode));
     row(`**\`search\` ${mode}**, all`, `${mode}, all`);
     for (const kind of kinds) row(`\`search\` ${mode}, ${kind}s`, `${mode}, ${kind}s`);
   }
   row("`read` of each hybrid top result (its line range)", "read");
   row(`\`grep\` literal, limit ${GREP_LIMIT}`, "grep");
+  const extraRows = [...extra].map(
+    ([label, p]) =>
+      `| ${label} | ${p.summary.n} | ${ms(p.summary.p50)} | ${ms(p.summary.p95)} | ${ms(p.summary.p99)} | ${ms(p.summary.max)} | ${ms(p.cpuPerCall)} |`,
+  );
 
   const day = new Date().toISOString().slice(0, 10);
+  const openLine = (o: Record<string, number>) =>
+    `spawn → \`initialize\` answered ${ms(o.initialize!)} ms, \`tools/list\` ${ms(o.listTools!)} ms, first \`search\` keyword ${ms(o.firstKeyword!)} ms, first hybrid (loads the model) ${ms(o.firstHybrid!)} ms`;
   const lines = [
     `### ${day} — search on the ${stage.chunks.toLocaleString("en")}-chunk index (stdio, embedded)`,
     "",
     `\`npm run bench -- mcp-scale --scale-data-dir=${dataDir}${perKind !== 100 ? ` --queries=${perKind}` : ""}\` (\`bench/mcp-scale.ts\`). Machine: ${machineLine()}. Code ${repoCommit()} (index built with ${stage.commit} from ${stage.corpus}).`,
-    `Load average (1/5/15 min): MCP passes ${mcpRun.loadBefore} before, ${mcpRun.loadAfter} after; in-process passes ${directRun.loadBefore} before, ${directRun.loadAfter} after.`,
+    `Load average (1/5/15 min), before → after: MCP run 1 ${first.run.loadBefore} → ${first.run.loadAfter}; in-process ${directRun.loadBefore} → ${directRun.loadAfter}; MCP run 2 ${second.run.loadBefore} → ${second.run.loadAfter}.`,
     "",
-    `\`conhub mcp --embedded --data-dir …\` started as a child process by the SDK's \`StdioClientTransport\` (CONHUB_EMBEDDINGS=local with the scale build's synthetic MiniLM-L6, usearch), one client, one call at a time after a warm-up (every 10th query in each mode, every 8th grep), limit ${LIMIT}. Then, after the child exited (the usearch store admits one process), the same calls in-process on the same data dir: \`IndexerEngine.search\` with the source filter the MCP server's embedded backend adds, \`KeywordIndex.document\`, \`KeywordIndex.grep\`. Overhead = median of the per-call differences (MCP − in-process, same query). "same answer" = calls whose result count and first result were identical on both paths.`,
+    `Open: run 1 ${openLine(first.open)}; run 2 ${openLine(second.open)}. In-process open (SQLite, usearch) ${ms(directOpenMs)} ms.`,
     "",
-    `Open: spawn → \`initialize\` answered ${ms(open.initialize!)} ms (tsx loader, SQLite, usearch load; the model loads on first use); \`tools/list\` ${ms(open.listTools!)} ms; first \`search\` keyword ${ms(open.firstKeyword!)} ms; first hybrid (loads the model) ${ms(open.firstHybrid!)} ms. In-process open (SQLite, usearch) ${ms(directOpenMs)} ms.`,
-    "",
-    "| call | calls | MCP p50 ms | p95 | p99 | max | in-process p50 ms | p95 | p99 | max | MCP overhead, median ms | same answer |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| call | queries | MCP p50 ms | p95 | p99 | max | MCP p50 run 1 / run 2 | in-process p50 ms | p95 | p99 | max | MCP overhead, median ms | CPU ms per call: MCP server / in-process | same answer (run 1, run 2) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
+    "",
+    "| in-process only, hybrid taken apart (same queries, limit 10 unless said) | queries | p50 ms | p95 | p99 | max | CPU ms per call |",
+    "|---|---|---|---|---|---|---|",
+    ...extraRows,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
 }
