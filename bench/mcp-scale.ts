@@ -481,6 +481,33 @@ export async function runMcpScaleBench(): Promise<void> {
         caller.cpuMs,
       ),
     );
+    for (const [label, filters] of [
+      [
+        "vector side alone at hybrid's depth (embedding + usearch + chunksById, limit 30), source filter",
+        { sourceIds },
+      ],
+      ["vector side alone at hybrid's depth, without the source filter", undefined],
+    ] as const) {
+      extra.set(
+        label,
+        await timePass(
+          label.startsWith("vector side alone at hybrid's depth (")
+            ? "vector 30, filter"
+            : "vector 30, no filter",
+          all,
+          async (q) => {
+            const r = await engine.search({
+              query: q,
+              limit: 30,
+              mode: "vector",
+              ...(filters ? { filters } : {}),
+            });
+            return { count: r.results.length, first: undefined };
+          },
+          caller.cpuMs,
+        ),
+      );
+    }
     extra.set(
       "keyword without the source filter",
       await timePass(
