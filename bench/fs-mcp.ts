@@ -11,12 +11,9 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { startPlatform } from "../cli/src/runtime.js";
 import { freePorts } from "../test/support/processes.js";
+import { percentile } from "./support/measure.js";
 
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 300);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function corpus(root: string): Promise<void> {
   for (let d = 0; d < 40; d += 1) {

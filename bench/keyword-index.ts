@@ -17,10 +17,7 @@ import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { ingestLocalDirectory, openEmbeddedKeywordIndex } from "../indexers/src/index.js";
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
+import { percentile } from "./support/measure.js";
 
 /** Bytes and files of a tree (what `du --apparent-size` would count), without .git and node_modules. */
 function treeSize(dir: string): { bytes: number; files: number } {

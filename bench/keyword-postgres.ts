@@ -16,10 +16,7 @@ import type { KeywordIndex, UpsertInput } from "../indexers/src/index.js";
 import { processDocument } from "../indexers/src/index.js";
 import { indexerMigrations } from "../indexers/src/keyword/migrations.js";
 import { openKeywordIndex } from "../indexers/src/keyword/open.js";
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
+import { percentile } from "./support/measure.js";
 
 function walk(root: string): string[] {
   const out: string[] = [];

@@ -18,14 +18,11 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { startPlatform } from "../cli/src/runtime.js";
 import { findNginx, localNginxConfig } from "../test/support/nginx.js";
 import { freePorts, tempDir } from "../test/support/processes.js";
+import { percentile } from "./support/measure.js";
 
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 300);
 const json = { "content-type": "application/json" };
 const password = "correct horse battery staple";
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function must(res: Response, what: string): Promise<unknown> {
   const body = await res.json();

@@ -7,65 +7,24 @@
  * service and webhook service in one process with the one-process gateway,
  * embedded storage, keyword index only (no embeddings).
  */
-import { execFileSync } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { startPlatform } from "../cli/src/runtime.js";
 import { portEnv } from "../test/support/processes.js";
+import { benchGit, percentile, treeSize } from "./support/measure.js";
 
 const MIRROR = process.env.BENCH_KAFKA_GIT ?? "/work/.mirror/apache+kafka/repo";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, {
-    cwd,
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-    env: {
-      PATH: process.env.PATH,
-      HOME: cwd,
-      GIT_CONFIG_NOSYSTEM: "1",
-      GIT_AUTHOR_NAME: "Bench",
-      GIT_AUTHOR_EMAIL: "bench@example.com",
-      GIT_COMMITTER_NAME: "Bench",
-      GIT_COMMITTER_EMAIL: "bench@example.com",
-    },
-  }).trim();
-}
-
-function treeSize(root: string): { files: number; bytes: number } {
-  let files = 0;
-  let bytes = 0;
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      if (e.name === ".git") continue;
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) {
-        files++;
-        bytes += statSync(p).size;
-      }
-    }
-  };
-  walk(root);
-  return { files, bytes };
-}
-
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-};
+const git = benchGit;
+const pct = (xs: number[], p: number) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    p,
+  );
 
 export async function runWebhooksBench(): Promise<void> {
   if (!existsSync(MIRROR)) {
