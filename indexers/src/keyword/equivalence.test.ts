@@ -122,6 +122,10 @@ const QUERIES: KeywordQuery[] = [
   { query: "function", filters: { kinds: ["function"] }, limit: 20 },
   { query: "index search", filters: { pathGlob: "indexers/**" }, limit: 15 },
   { query: "limit", filters: { pathGlob: "*.md" } },
+  { query: "index", filters: { pathGlob: "indexers/src/keyword/**" }, limit: 20 },
+  { query: "sql", filters: { pathGlob: "**/*.md" }, limit: 20 },
+  { query: "test", filters: { pathGlob: "shared/*/src/**/*.ts" }, limit: 20 },
+  { query: "error", filters: { pathGlob: "nowhere/**" } },
   { query: "router", filters: { sourceIds: [REPO_SOURCE] } },
   { query: "router", filters: { sourceIds: [] } },
 ];

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import type { KeywordIndex } from "../ports/keyword-index.js";
 import { processDocument } from "../process.js";
+import { globToRegExp } from "../safety/glob.js";
 import { reachableKeywordIndexes } from "./adapters.test-support.js";
 import { executePlan, fts5Expr, type PlanExecutor } from "./plan.js";
 import { chunkStats, chunkStatsFor, columnStats } from "./postgres-terms.js";
@@ -188,5 +189,14 @@ describe.each(reachableKeywordIndexes())("planned keyword search on $name", (fix
     expect(globbed.map((h) => h.path).sort()).toEqual(
       Array.from({ length: 10 }, (_, i) => `docs/f11${i}.md`),
     );
+    // A glob SQL checks only in part (prefix `docs/f1`, suffix `.md`) and one it checks whole:
+    // the same hits as the unfiltered search's, filtered.
+    const all = await index.search({ query: "common beta", limit: 1000 });
+    for (const pathGlob of ["docs/f1[0-4]?.md", "docs/**", "**/*7.md", "nowhere/**"]) {
+      const re = globToRegExp(pathGlob);
+      const expected = all.filter((h) => re.test(h.path)).slice(0, 10);
+      const got = await index.search({ query: "common beta", filters: { pathGlob }, limit: 10 });
+      expect(got, pathGlob).toEqual(expected);
+    }
   });
 });

@@ -26,6 +26,7 @@ import type {
 import { globToRegExp } from "../safety/glob.js";
 import { GrepCollector } from "./grep-scan.js";
 import { LOCAL_ORG_ID } from "./migrations.js";
+import { globBounds } from "./path-glob.js";
 import { executePlan, exprPhrases, type PlanCandidates, type PlanExecutor, type PlanExpr } from "./plan.js";
 import { bm25PageQuery, queryPhrases } from "./postgres-bm25.js";
 import { ensurePostgresKeywordTables } from "./postgres-schema.js";
@@ -634,6 +635,12 @@ function filterSql(filters: SearchFilters | undefined): RawBuilder<unknown> | un
   }
   if (filters?.languages?.length) parts.push(sql`and c.language in (${sql.join(filters.languages)})`);
   if (filters?.kinds?.length) parts.push(sql`and c.kind in (${sql.join(filters.kinds)})`);
+  if (filters?.pathGlob) {
+    // What SQL can check of the glob; the caller's RegExp (`globToRegExp`) stays the exact check.
+    const { prefix, suffix } = globBounds(filters.pathGlob);
+    if (prefix) parts.push(sql`and left(d.path, ${[...prefix].length}) = ${prefix}`);
+    if (suffix) parts.push(sql`and right(d.path, ${[...suffix].length}) = ${suffix}`);
+  }
   return parts.length === 0 ? undefined : sql.join(parts, sql` `);
 }
 
@@ -646,6 +653,7 @@ function filterSql(filters: SearchFilters | undefined): RawBuilder<unknown> | un
  */
 class PostgresPlanExecutor implements PlanExecutor {
   private readonly pathFilter: RegExp | undefined;
+  private readonly pathExact: boolean;
   private readonly where: RawBuilder<unknown> | undefined;
 
   constructor(
@@ -653,6 +661,7 @@ class PostgresPlanExecutor implements PlanExecutor {
     filters: SearchFilters | undefined,
   ) {
     this.pathFilter = filters?.pathGlob ? globToRegExp(filters.pathGlob) : undefined;
+    this.pathExact = filters?.pathGlob ? globBounds(filters.pathGlob).exact : true;
     this.where = filterSql(filters);
   }
 
@@ -698,7 +707,8 @@ class PostgresPlanExecutor implements PlanExecutor {
 
   async topByOwnTerms(expr: PlanExpr, max: number): Promise<number[]> {
     const ids: number[] = [];
-    const page = this.pathFilter ? Math.max(max * 5, 500) : max;
+    // SQL checks the glob's prefix and suffix; when they are all of it, the RegExp rejects nothing.
+    const page = this.pathFilter && !this.pathExact ? Math.max(max * 5, 500) : max;
     const where = sql`and c.id in (${this.matching(expr)}) ${this.where ?? sql``}`;
     for (let offset = 0; ids.length < max; offset += page) {
       const { rows } = await bm25PageQuery({

@@ -29,6 +29,7 @@ import { ftsText } from "../tokenize.js";
 import { bm25Scorer, bm25UpperBound } from "./bm25.js";
 import { decodeChunkText, encodeChunkText, type StoredChunkText } from "./chunk-text.js";
 import { LOCAL_ORG_ID } from "./migrations.js";
+import { globBounds } from "./path-glob.js";
 import {
   executePlan,
   exprPhrases,
@@ -769,6 +770,12 @@ function filterSql(filters: SearchFilters | undefined): RawBuilder<unknown> {
   }
   if (filters?.languages?.length) parts.push(sql`and c.language in (${sql.join(filters.languages)})`);
   if (filters?.kinds?.length) parts.push(sql`and c.kind in (${sql.join(filters.kinds)})`);
+  if (filters?.pathGlob) {
+    // What SQL can check of the glob; the caller's RegExp (`globToRegExp`) stays the exact check.
+    const { prefix, suffix } = globBounds(filters.pathGlob);
+    if (prefix) parts.push(sql`and substr(d.path, 1, ${[...prefix].length}) = ${prefix}`);
+    if (suffix) parts.push(sql`and substr(d.path, ${-[...suffix].length}) = ${suffix}`);
+  }
   return parts.length === 0 ? sql`` : sql.join(parts, sql` `);
 }
 
@@ -852,6 +859,7 @@ export class SqlitePlanExecutor implements PlanExecutor {
   /** BM25 of the expression's own terms for the chunks `topByOwnTerms` returned (FTS5's, as `bm25Scorer` computes it). */
   readonly ownScores = new Map<number, number>();
   private readonly pathFilter: RegExp | undefined;
+  private readonly pathExact: boolean;
   private readonly where: RawBuilder<unknown>;
   private readonly sqlFiltered: boolean;
 
@@ -861,6 +869,7 @@ export class SqlitePlanExecutor implements PlanExecutor {
     filters: SearchFilters | undefined,
   ) {
     this.pathFilter = filters?.pathGlob ? globToRegExp(filters.pathGlob) : undefined;
+    this.pathExact = filters?.pathGlob ? globBounds(filters.pathGlob).exact : true;
     this.sqlFiltered = Boolean(filters?.sourceIds || filters?.languages?.length || filters?.kinds?.length);
     this.where = filterSql(filters);
     this.filtered = this.sqlFiltered || this.pathFilter !== undefined;
@@ -902,7 +911,8 @@ export class SqlitePlanExecutor implements PlanExecutor {
     const match = fts5Expr(expr);
     const weights = sql.join(BM25_WEIGHTS.map((w) => sql.lit(w)));
     const ids: number[] = [];
-    const page = this.pathFilter ? Math.max(max * 5, 500) : max;
+    // SQL checks the glob's prefix and suffix; when they are all of it, the RegExp rejects nothing.
+    const page = this.pathFilter && !this.pathExact ? Math.max(max * 5, 500) : max;
     for (let offset = 0; ids.length < max; offset += page) {
       const { rows } =
         this.sqlFiltered || this.pathFilter
