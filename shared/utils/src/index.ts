@@ -9,6 +9,7 @@ export {
   type IssueLike,
   isAppError,
 } from "./errors.js";
+export { masterSecretOrDevFile, readOrCreateKeyFile } from "./key-files.js";
 export { type CreateLoggerOptions, createLogger, type Logger, redactUrl } from "./logger.js";
 export {
   contextFromHeaders,

@@ -1,7 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { errors } from "@conhub/utils";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { errors, masterSecretOrDevFile } from "@conhub/utils";
 import { createMiddleware } from "hono/factory";
 import type { ServiceFetch } from "../service-fetch.js";
 
@@ -98,21 +96,5 @@ export async function loadServiceMasterSecret(
   jwtSecret: string | undefined,
   dataDir: string,
 ): Promise<string> {
-  if (jwtSecret) return jwtSecret;
-  const dir = join(dataDir, "platform", "keys");
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
-  const file = join(dir, "service.secret");
-  try {
-    await writeFile(file, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-  }
-  // A concurrent creator may not have written yet: wait for the line to be there.
-  for (let i = 0; i < 50; i++) {
-    const secret = (await readFile(file, "utf8")).trim();
-    if (secret) return secret;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`${file} is empty: delete it and start again`);
+  return masterSecretOrDevFile(jwtSecret, dataDir, "platform", "service.secret");
 }
