@@ -1,38 +1,19 @@
-import { masterSecretEnv, variable } from "@conhub/config";
+import { intInRange, masterSecretEnv, variable } from "@conhub/config";
 import type { PlatformConfig } from "@conhub/middleware";
+import { networkPolicySchema } from "@conhub/utils/net";
 import { z } from "zod";
-import { parseNetworkPolicy } from "./net/addresses.js";
 
-const count = (def: number, min: number, max: number) =>
-  z.coerce
-    .number({ error: "must be a number" })
-    .int("must be a whole number")
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`)
-    .default(def);
+const count = intInRange;
 
 /** The data service's own environment variables. */
 export const dataConfigShape = {
   ...masterSecretEnv,
-  DATA_ALLOW_PRIVATE_NETWORKS: variable(
-    z
-      .string()
-      .default("false")
-      .transform((v, ctx) => {
-        const policy = parseNetworkPolicy(v);
-        if (typeof policy === "string") {
-          ctx.addIssue({ code: "custom", message: policy });
-          return z.NEVER;
-        }
-        return policy;
-      }),
-    {
-      description:
-        "Let the web crawler and git over HTTP(S) reach non-public addresses (an intranet wiki, a git server on the LAN): `true` for any, or a comma-separated list of CIDR ranges (`10.0.0.0/8,fd00::/8`). Default `false`: sources reach public addresses only, checked after DNS resolution (the connection goes to the checked address) and on every redirect. A source must also set `allowPrivateNetwork: true`.",
-      example: "false",
-      defaultLabel: "false",
-    },
-  ),
+  DATA_ALLOW_PRIVATE_NETWORKS: variable(networkPolicySchema(), {
+    description:
+      "Let the web crawler and git over HTTP(S) reach non-public addresses (an intranet wiki, a git server on the LAN): `true` for any, or a comma-separated list of CIDR ranges (`10.0.0.0/8,fd00::/8`). Default `false`: sources reach public addresses only, checked after DNS resolution (the connection goes to the checked address) and on every redirect. A source must also set `allowPrivateNetwork: true`.",
+    example: "false",
+    defaultLabel: "false",
+  }),
   DATA_LOCAL_ROOTS: variable(
     z
       .string()

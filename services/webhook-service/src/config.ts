@@ -1,15 +1,9 @@
-import { masterSecretEnv, variable } from "@conhub/config";
+import { intInRange, masterSecretEnv, variable } from "@conhub/config";
 import type { PlatformConfig } from "@conhub/middleware";
 import { z } from "zod";
 import { outboundConfigShape } from "./outbound/config.js";
 
-const count = (def: number, min: number, max: number) =>
-  z.coerce
-    .number({ error: "must be a number" })
-    .int("must be a whole number")
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`)
-    .default(def);
+const count = intInRange;
 
 /** The webhook service's own environment variables (inbound part, then the outbound part's). */
 export const webhookConfigShape = {

@@ -60,6 +60,15 @@ const optionalUrl = (protocols: string[], hint: string) =>
       return protocols.includes(url.protocol) && url.hostname !== "";
     }, hint);
 
+/** A whole number in [min, max], `def` when unset. */
+export const intInRange = (def: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(def);
+
 /** A comma-separated list; empty entries dropped. */
 export const csv = () =>
   z

@@ -4,6 +4,7 @@ export {
   type EnvShape,
   gatewayEnv,
   httpEnv,
+  intInRange,
   metaOf,
   platformEnv,
   portEnv,

@@ -1,5 +1,5 @@
 import { variable } from "@conhub/config";
-import { type NetworkPolicy, parseNetworkPolicy, publicOnly } from "@conhub/utils/net";
+import { type NetworkPolicy, networkPolicySchema, publicOnly } from "@conhub/utils/net";
 import { z } from "zod";
 
 const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -33,25 +33,12 @@ export const DEFAULT_RETRY_SCHEDULE = "5s,5m,30m,2h,5h,10h,10h";
 
 /** The outbound part of the webhook service's environment variables. */
 export const outboundConfigShape = {
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: variable(
-    z
-      .string()
-      .default("false")
-      .transform((v, ctx) => {
-        const policy = parseNetworkPolicy(v);
-        if (typeof policy === "string") {
-          ctx.addIssue({ code: "custom", message: policy });
-          return z.NEVER;
-        }
-        return policy;
-      }),
-    {
-      description:
-        "Let outbound webhook endpoints be on non-public addresses (a receiver on the LAN or this machine): `true` for any, or a comma-separated list of CIDR ranges (`10.0.0.0/8,fd00::/8`); also allows `http://` endpoint URLs. Default `false`: endpoints must be `https://` on public addresses, checked when the endpoint is saved and again after DNS resolution at every delivery (the connection goes to the checked address; redirects are not followed).",
-      example: "false",
-      defaultLabel: "false",
-    },
-  ),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: variable(networkPolicySchema(), {
+    description:
+      "Let outbound webhook endpoints be on non-public addresses (a receiver on the LAN or this machine): `true` for any, or a comma-separated list of CIDR ranges (`10.0.0.0/8,fd00::/8`); also allows `http://` endpoint URLs. Default `false`: endpoints must be `https://` on public addresses, checked when the endpoint is saved and again after DNS resolution at every delivery (the connection goes to the checked address; redirects are not followed).",
+    example: "false",
+    defaultLabel: "false",
+  }),
   WEBHOOK_RETRY_SCHEDULE: variable(
     z
       .string()

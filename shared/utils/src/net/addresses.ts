@@ -1,5 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
+import { z } from "zod";
 
 /**
  * Which addresses an outbound request may reach (the crawler, git over HTTP,
@@ -207,4 +208,19 @@ export async function resolveChecked(host: string, policy: NetworkPolicy): Promi
       throw new PrivateAddressError(bare, address);
   }
   return addresses;
+}
+
+/** An environment variable holding a network policy (see `parseNetworkPolicy`), `false` when unset. */
+export function networkPolicySchema() {
+  return z
+    .string()
+    .default("false")
+    .transform((v, ctx) => {
+      const policy = parseNetworkPolicy(v);
+      if (typeof policy === "string") {
+        ctx.addIssue({ code: "custom", message: policy });
+        return z.NEVER;
+      }
+      return policy;
+    });
 }

@@ -2,6 +2,7 @@ export {
   addressRange,
   isPublicAddress,
   type NetworkPolicy,
+  networkPolicySchema,
   OutboundNetworkError,
   PrivateAddressError,
   parseNetworkPolicy,
