@@ -462,6 +462,27 @@ export async function runScaleBench(): Promise<void> {
     log(row(`keyword, ${kind}s`, timed));
   }
   const keywordAll = merged([...keywordByKind.values()]);
+  // Path globs (a directory prefix and an extension, taken from the first query's best hit), on a
+  // third of the queries: the glob's prefix/suffix is checked in SQL, the rest per candidate.
+  const globbed = new Map<string, Timed>();
+  const firstHit = (await opened.index.search({ query: queries[0]!.text, limit: 1 }))[0];
+  if (firstHit) {
+    const segments = firstHit.path.split("/");
+    const ext = /\.[^./]+$/.exec(firstHit.path)?.[0];
+    const globs = [
+      segments.length > 2 ? `${segments.slice(0, 2).join("/")}/**` : undefined,
+      ext ? `**/*${ext}` : undefined,
+    ].filter((g): g is string => g !== undefined);
+    for (const pathGlob of globs) {
+      const timed = await timeAll(
+        queries.filter((_, i) => i % 3 === 0),
+        async (q) => (await opened.index.search({ query: q.text, limit: 10, filters: { pathGlob } })).length,
+        text,
+      );
+      globbed.set(pathGlob, timed);
+      log(row(`keyword, glob ${pathGlob}`, timed));
+    }
+  }
   let hybridParts: { all: Timed; embed: Timed; ann: Timed } | undefined;
   if (vectors) {
     const hybridAll = await timeAll(queries, search("hybrid"), text);
@@ -517,6 +538,7 @@ export async function runScaleBench(): Promise<void> {
   out.push("|---|---|---|---|---|---|---|---|");
   out.push(row("keyword, all", keywordAll));
   for (const [kind, timed] of keywordByKind) out.push(row(`keyword, ${kind}s`, timed));
+  for (const [glob, timed] of globbed) out.push(row(`keyword, path glob \`${glob}\``, timed));
   if (hybridParts) {
     out.push(row("hybrid (keyword + local query embedding + usearch, RRF)", hybridParts.all));
     out.push(row("· of which query embedding (synthetic MiniLM-L6, q8)", hybridParts.embed));
