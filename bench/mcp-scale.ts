@@ -568,14 +568,14 @@ export async function runMcpScaleBench(): Promise<void> {
 
   const day = new Date().toISOString().slice(0, 10);
   const openLine = (o: Record<string, number>) =>
-    `spawn → \`initialize\` answered ${ms(o.initialize!)} ms, \`tools/list\` ${ms(o.listTools!)} ms, first \`search\` keyword ${ms(o.firstKeyword!)} ms, first hybrid (loads the model) ${ms(o.firstHybrid!)} ms`;
+    `spawn → \`initialize\` answered ${ms(o.initialize!)} ms, \`tools/list\` ${ms(o.listTools!)} ms, first \`search\` keyword ${ms(o.firstKeyword!)} ms, first hybrid (loads the model and the usearch file) ${ms(o.firstHybrid!)} ms`;
   const lines = [
     `### ${day} — search on the ${stage.chunks.toLocaleString("en")}-chunk index (stdio, embedded)`,
     "",
     `\`npm run bench -- mcp-scale --scale-data-dir=${dataDir}${perKind !== 100 ? ` --queries=${perKind}` : ""}\` (\`bench/mcp-scale.ts\`). Machine: ${machineLine()}. Code ${repoCommit()} (index built with ${stage.commit} from ${stage.corpus}).`,
     `Load average (1/5/15 min), before → after: MCP run 1 ${first.run.loadBefore} → ${first.run.loadAfter}; in-process ${directRun.loadBefore} → ${directRun.loadAfter}; MCP run 2 ${second.run.loadBefore} → ${second.run.loadAfter}.`,
     "",
-    `Open: run 1 ${openLine(first.open)}; run 2 ${openLine(second.open)}. In-process open (SQLite, usearch) ${ms(directOpenMs)} ms.`,
+    `Open: run 1 ${openLine(first.open)}; run 2 ${openLine(second.open)}. In-process engine open ${ms(directOpenMs)} ms (vectors open on first hybrid use).`,
     "",
     "| call | queries | MCP p50 ms | p95 | p99 | max | MCP p50 run 1 / run 2 | in-process p50 ms | p95 | p99 | max | MCP overhead, median ms | CPU ms per call: MCP server / in-process | same answer (run 1, run 2) |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",

@@ -18,7 +18,9 @@ const benches: Record<string, () => Promise<void>> = {
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
-const names = wanted.length > 0 ? wanted : Object.keys(benches);
+// Run only when named: it needs a built scale index (`--scale-data-dir`; `mcp --scale-data-dir=…` also runs it).
+const namedOnly = new Set(["mcp-scale"]);
+const names = wanted.length > 0 ? wanted : Object.keys(benches).filter((n) => !namedOnly.has(n));
 for (const name of names) {
   const bench = benches[name];
   if (!bench) {
