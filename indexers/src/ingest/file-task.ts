@@ -4,6 +4,7 @@ import type { ChunkingOptions } from "../chunking/options.js";
 import type { ClassifyOptions, SkipReason } from "../classify.js";
 import type { Chunk, Document, SymbolDef } from "../document.js";
 import { contentHash } from "../document.js";
+import { encodeChunkText, type StoredChunkText } from "../keyword/chunk-text.js";
 import { type ProcessOptions, processDocument } from "../process.js";
 import { expansionLines } from "../tokenize.js";
 
@@ -42,6 +43,8 @@ export type FileOutcome =
       redactions: Record<string, number>;
       /** `expansionLines` of the chunks' texts, for `withFtsTexts`. */
       expansions: string[];
+      /** `encodeChunkText` of the chunks' texts (compressed here, not by the writer), for `withEncodedChunkTexts`. */
+      encoded: StoredChunkText[];
     };
 
 export async function runFileTask(task: FileTask, options: ProcessOptions = {}): Promise<FileOutcome> {
@@ -74,5 +77,12 @@ export async function runFileTask(task: FileTask, options: ProcessOptions = {}):
     symbols: result.symbols,
     redactions: result.redactions,
     expansions: expansionLines(result.chunks.map((c) => c.text)),
+    // Plain Uint8Arrays, as a worker thread's message delivers them whatever was sent.
+    encoded: result.chunks.map((c) => {
+      const value = encodeChunkText(c.text);
+      return typeof value === "string"
+        ? value
+        : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    }),
   };
 }

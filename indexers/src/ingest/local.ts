@@ -4,6 +4,7 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import type { SkipReason } from "../classify.js";
 import { DEFAULT_CLASSIFY } from "../classify.js";
+import { withEncodedChunkTexts } from "../keyword/chunk-text.js";
 import type { KeywordIndex, StoredFileState } from "../ports/keyword-index.js";
 import type { ProcessOptions } from "../process.js";
 import { compileExclusions, DEFAULT_EXCLUSIONS } from "../safety/exclusions.js";
@@ -258,10 +259,9 @@ export async function ingestLocalDirectory(
       await recordSkip(batch, step, outcome.reason, outcome.detail);
     } else {
       const { chunks } = outcome;
-      await withFtsTexts(
-        chunks.map((c) => c.text),
-        outcome.expansions,
-        () =>
+      const texts = chunks.map((c) => c.text);
+      await withFtsTexts(texts, outcome.expansions, () =>
+        withEncodedChunkTexts(texts, outcome.encoded, () =>
           batch.upsert({
             document: outcome.document,
             chunks,
@@ -270,6 +270,7 @@ export async function ingestLocalDirectory(
             bytes: outcome.bytes,
             mtimeMs: file.mtimeMs,
           }),
+        ),
       );
       summary.indexed++;
       summary.chunks += outcome.chunks.length;

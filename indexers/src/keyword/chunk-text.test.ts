@@ -4,7 +4,7 @@ import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import type { KeywordIndex } from "../ports/keyword-index.js";
 import { processDocument } from "../process.js";
-import { decodeChunkText, encodeChunkText } from "./chunk-text.js";
+import { decodeChunkText, encodeChunkText, withEncodedChunkTexts } from "./chunk-text.js";
 import { openEmbeddedKeywordIndex } from "./embedded.js";
 import { INDEXER_SQLITE_PAGE_SIZE, indexerMigrations } from "./migrations.js";
 import { openSqliteKeywordIndex } from "./sqlite.js";
@@ -35,6 +35,21 @@ async function put(index: KeywordIndex, path: string, content: string): Promise<
 }
 
 describe("chunk text storage (SQLite)", () => {
+  it("uses values compressed in another thread while they are given, and computes them otherwise", async () => {
+    const text = JAVA.repeat(3);
+    const elsewhere = encodeChunkText(text);
+    expect(elsewhere).toBeInstanceOf(Uint8Array);
+    // A structured clone (what a worker thread's message delivers): equal, not the same object.
+    const received = structuredClone(elsewhere) as Uint8Array;
+    const inside = await withEncodedChunkTexts([text], [received], async () => encodeChunkText(text));
+    expect(Buffer.isBuffer(inside)).toBe(true);
+    expect((inside as Uint8Array).buffer).toBe(received.buffer);
+    const after = encodeChunkText(text);
+    expect((after as Uint8Array).buffer).not.toBe(received.buffer);
+    expect(after).toEqual(elsewhere);
+    expect(decodeChunkText(inside)).toBe(text);
+  });
+
   it("round-trips text of every size, including multi-byte characters", () => {
     for (const text of [
       "",
