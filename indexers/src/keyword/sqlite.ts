@@ -628,10 +628,13 @@ class SqliteKeywordIndex implements KeywordIndex {
     const pathFilter = filters?.pathGlob ? globToRegExp(filters.pathGlob) : undefined;
     const where = filterSql(filters);
     const byId = new Map<number, StoredHitRow>();
+    // `cross join`: look the chunks up by id first. With a source filter SQLite
+    // would otherwise start from every document of the source and walk their
+    // chunks (233 ms for 10 ids at 1M chunks, 3 ms this way).
     for (const batch of batches(chunkIds)) {
       const { rows } = await sql<StoredHitRow>`
         select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text, 0 as score
-        from chunks c join documents d on d.id = c.document_id
+        from chunks c cross join documents d on d.id = c.document_id
         where c.id in (${sql.join(batch)}) ${where}`.execute(this.db);
       for (const row of rows) {
         if (pathFilter && !pathFilter.test(row.path)) continue;
