@@ -40,7 +40,9 @@ function corpus(dirs: string[], max: number): Array<{ path: string; content: str
 async function openVectors(opened: OpenedKeywordIndex, dir: string): Promise<VectorStore> {
   return opened.store.dialect === "postgres"
     ? openPgvectorStore(opened.store)
-    : openUsearchVectorStore({ dir });
+    : // f32 like pgvector: with f16 (the default) near-equal similarities can swap
+      // at the edge of the vector depth, and the comparison below is of adapters, not of rounding.
+      openUsearchVectorStore({ dir, quantization: "f32" });
 }
 
 const fastRetry = { attempts: 2, baseDelayMs: 1, maxDelayMs: 5, totalMs: 1000 };
