@@ -9,6 +9,7 @@ import {
   documentPaths,
   gitHttpServer,
   gitIn,
+  gitRepo,
   searchPaths,
   settled,
   startDataPlatform,
@@ -28,27 +29,7 @@ import {
 
 /** A working repository with a bare one next to it, both under `dir`. */
 function repoIn(dir: string, name: string, files: Record<string, string>) {
-  const work = join(dir, `${name}-work`);
-  const bare = join(dir, `${name}.git`);
-  mkdirSync(work, { recursive: true });
-  mkdirSync(bare, { recursive: true });
-  gitIn(work, "init", "-q", "-b", "main");
-  writeFiles(work, files);
-  gitIn(work, "add", "-A");
-  gitIn(work, "commit", "-q", "-m", "initial");
-  gitIn(bare, "init", "-q", "--bare");
-  gitIn(work, "push", "-q", bare, "main:main");
-  gitIn(bare, "symbolic-ref", "HEAD", "refs/heads/main");
-  return {
-    work,
-    bare,
-    commit(message: string) {
-      gitIn(work, "add", "-A");
-      gitIn(work, "commit", "-q", "-m", message);
-      gitIn(work, "push", "-q", bare, "main:main");
-      return gitIn(work, "rev-parse", "HEAD");
-    },
-  };
+  return gitRepo(files, { dir, name });
 }
 
 /** Adds `url` as a submodule at `path` of the working repository (file URLs allowed for the test's git). */

@@ -172,10 +172,17 @@ export function gitIn(cwd: string, ...args: string[]): string {
   }).trim();
 }
 
-/** A working repository and a bare clone of it (`push()` publishes the work). */
-export function gitRepo(files: Record<string, string>) {
-  const work = tempDir("conhub-git-work-");
-  const bare = tempDir("conhub-git-bare-");
+/**
+ * A working repository and a bare clone of it (`commit()` publishes the work):
+ * in temporary directories, or as `<dir>/<name>-work` and `<dir>/<name>.git`.
+ */
+export function gitRepo(files: Record<string, string>, at?: { dir: string; name: string }) {
+  const work = at ? join(at.dir, `${at.name}-work`) : tempDir("conhub-git-work-");
+  const bare = at ? join(at.dir, `${at.name}.git`) : tempDir("conhub-git-bare-");
+  if (at) {
+    mkdirSync(work, { recursive: true });
+    mkdirSync(bare, { recursive: true });
+  }
   gitIn(work, "init", "-q", "-b", "main");
   writeFiles(work, files);
   gitIn(work, "add", "-A");
