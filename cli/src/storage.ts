@@ -115,10 +115,21 @@ export class StorageFactory {
     return store;
   }
 
+  /** REDIS_KEY_PREFIX, or `conhub:<database name>:` (one Redis can serve deployments on different databases). */
+  private redisPrefix(): string {
+    if (this.config.REDIS_KEY_PREFIX !== undefined) return this.config.REDIS_KEY_PREFIX;
+    const url = this.config.DATABASE_URL;
+    if (!url) return "conhub:";
+    const database = decodeURIComponent(new URL(url).pathname.replace(/^\//, "")) || "postgres";
+    return `conhub:${database}:`;
+  }
+
   private getCache(): Promise<Cache> {
     const url = this.config.REDIS_URL;
     this.cache ??= Promise.resolve(
-      url ? createRedisCache({ url, prefix: "conhub:cache:", logger: this.log }) : createMemoryCache(),
+      url
+        ? createRedisCache({ url, prefix: `${this.redisPrefix()}cache:`, logger: this.log })
+        : createMemoryCache(),
     );
     return this.cache;
   }
@@ -127,7 +138,7 @@ export class StorageFactory {
     const url = this.config.REDIS_URL;
     this.rateLimiter ??= Promise.resolve(
       url
-        ? createRedisRateLimiter({ url, prefix: "conhub:rl:", logger: this.log })
+        ? createRedisRateLimiter({ url, prefix: `${this.redisPrefix()}rl:`, logger: this.log })
         : createMemoryRateLimiter(),
     );
     return this.rateLimiter;
@@ -136,7 +147,7 @@ export class StorageFactory {
   private getQueue(): Promise<JobQueue> {
     const url = this.config.REDIS_URL;
     this.queue ??= url
-      ? Promise.resolve(createRedisQueue({ url, prefix: "conhub:q:", logger: this.log }))
+      ? Promise.resolve(createRedisQueue({ url, prefix: `${this.redisPrefix()}q:`, logger: this.log }))
       : openSqliteQueue({ path: join(this.config.CONHUB_DATA_DIR, "queue.db"), logger: this.log });
     return this.queue;
   }

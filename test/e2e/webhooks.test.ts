@@ -610,7 +610,12 @@ describe.each(stores)("webhook service ($name)", ({ env: storeEnv }) => {
 
     const queue: JobQueue = await openQueueFromSpec(
       p.env.REDIS_URL
-        ? { kind: "redis", url: p.env.REDIS_URL, prefix: "conhub:" }
+        ? // The platform's Redis keys start with `conhub:<database>:` (REDIS_KEY_PREFIX unset).
+          {
+            kind: "redis",
+            url: p.env.REDIS_URL,
+            prefix: `conhub:${new URL(p.env.DATABASE_URL!).pathname.slice(1)}:`,
+          }
         : { kind: "sqlite", path: join(p.dataDir, "queue.db"), pollMs: 50 },
     );
     const seen: Array<{ eventId: string; type: string }> = [];

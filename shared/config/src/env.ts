@@ -167,6 +167,19 @@ export const storageEnv = {
     secret: true,
     example: "redis://localhost:6379",
   }),
+  REDIS_KEY_PREFIX: variable(
+    z
+      .string()
+      .trim()
+      .max(100, "must be at most 100 characters")
+      .regex(/^[A-Za-z0-9:_.-]*$/, "may hold only letters, digits and : _ . -")
+      .optional(),
+    {
+      description:
+        "Prefix of every Redis key (queues, cache, rate limits). Unset: `conhub:` followed by the PostgreSQL database's name and `:` (just `conhub:` without DATABASE_URL), so deployments on different databases can share one Redis without seeing each other's jobs, cache or limits.",
+      defaultLabel: "conhub:<database>:",
+    },
+  ),
   QDRANT_URL: variable(optionalUrl(["http:", "https:"], "must be an http:// or https:// URL"), {
     description: "Qdrant for the indexer's vectors (optional; pgvector or the embedded index otherwise).",
     example: "http://localhost:6333",
