@@ -253,18 +253,7 @@ function mcpCaller(client: Client, pid: number): Caller {
         notice?: string;
       };
       if (structured.notice) throw new Error(`search ${mode} "${query}" fell back: ${structured.notice}`);
-      const top = structured.results[0];
-      return {
-        count: structured.results.length,
-        first: top
-          ? JSON.stringify({
-              sourceId: top.sourceId,
-              path: top.path,
-              startLine: top.startLine,
-              endLine: top.endLine,
-            })
-          : undefined,
-      };
+      return searchOutcome(structured.results);
     },
     async read(t) {
       const result = await call("read", {
@@ -284,6 +273,22 @@ function mcpCaller(client: Client, pid: number): Caller {
   };
 }
 
+/** What a search call is compared by: how many results, and where the first one is. */
+function searchOutcome(results: ReadonlyArray<ReadTarget>) {
+  const top = results[0];
+  return {
+    count: results.length,
+    first: top
+      ? JSON.stringify({
+          sourceId: top.sourceId,
+          path: top.path,
+          startLine: top.startLine,
+          endLine: top.endLine,
+        })
+      : undefined,
+  };
+}
+
 /** The same calls in-process, with the source filter the MCP server's embedded backend adds (the local organization's sources). */
 function directCaller(engine: IndexerEngine, sourceIds: string[] | undefined): Caller {
   return {
@@ -299,18 +304,7 @@ function directCaller(engine: IndexerEngine, sourceIds: string[] | undefined): C
         ...(sourceIds ? { filters: { sourceIds } } : {}),
       });
       if (response.notice) throw new Error(`search ${mode} "${query}" fell back: ${response.notice}`);
-      const top = response.results[0];
-      return {
-        count: response.results.length,
-        first: top
-          ? JSON.stringify({
-              sourceId: top.sourceId,
-              path: top.path,
-              startLine: top.startLine,
-              endLine: top.endLine,
-            })
-          : undefined,
-      };
+      return searchOutcome(response.results);
     },
     async read(t) {
       const document = await engine.index.document(t.sourceId, t.path);
