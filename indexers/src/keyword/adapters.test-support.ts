@@ -126,6 +126,18 @@ export async function indexProblems(
     const trigram = await one(sql`select count(*) as n from chunks_trigram`);
     if (fts !== chunks) problems.push(`chunks_fts has ${fts} rows for ${chunks} chunks`);
     if (trigram !== chunks) problems.push(`chunks_trigram has ${trigram} rows for ${chunks} chunks`);
+    // term_df (kept by the writer) must hold exactly FTS5's own document frequencies, and no zeros.
+    await sql`create virtual table if not exists temp.check_fts_rows using fts5vocab(main, chunks_fts, row)`.execute(
+      store.db,
+    );
+    const wrong = await sql<{ term: string; df: number | null; doc: number | null }>`
+      select v.term, t.df, v.doc from temp.check_fts_rows v left join term_df t on t.term = v.term
+      where t.df is null or t.df <> v.doc
+      union all
+      select t.term, t.df, null from term_df t where t.term not in (select term from temp.check_fts_rows)
+      limit 5`.execute(store.db);
+    for (const r of wrong.rows)
+      problems.push(`term_df says ${r.df ?? "nothing"} for "${r.term}", FTS5 counts ${r.doc ?? 0} chunks`);
     return problems;
   }
   const stray = await one(

@@ -85,6 +85,7 @@ export async function ensureSqliteKeywordTables(db: Db): Promise<void> {
     db,
   );
   if (old) await rebuildWordIndex(db);
+  await ensureTermDf(db, { refill: old === true });
   await sql`create virtual table if not exists chunks_trigram using fts5(text, tokenize = 'trigram', content = '', contentless_delete = 1, detail = none)`.execute(
     db,
   );
@@ -146,13 +147,23 @@ class SqliteKeywordIndex implements KeywordIndex {
     private readonly ftsStats = new FtsStatsCache(),
   ) {}
 
+  /** Runs `fn` in a transaction (or the batch's), applying its document-frequency changes before the commit. */
   private write<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    return this.inTransaction ? fn(this.db) : this.db.transaction().execute(fn);
+    if (this.inTransaction) return fn(this.db);
+    return this.db.transaction().execute(async (trx) => {
+      const result = await fn(trx);
+      await applyTermDfJournal(trx);
+      return result;
+    });
   }
 
   batch<T>(fn: (index: KeywordIndex) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.db.transaction().execute((trx) => fn(new SqliteKeywordIndex(trx, true, this.ftsStats)));
+    return this.db.transaction().execute(async (trx) => {
+      const result = await fn(new SqliteKeywordIndex(trx, true, this.ftsStats));
+      await applyTermDfJournal(trx);
+      return result;
+    });
   }
 
   async upsertSource(source: SourceInfo): Promise<void> {
@@ -248,12 +259,13 @@ class SqliteKeywordIndex implements KeywordIndex {
               sql`(${id}, ${documentId}, ${c.ordinal}, ${c.startLine}, ${c.endLine}, ${c.startByte}, ${c.endByte}, ${c.kind}, ${c.symbolPath}, ${c.language}, ${c.tokenEstimate}, ${encodeChunkText(c.text)})`,
           ),
         )}`.execute(trx);
-        await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${sql.join(
+        await insertFtsRows(
+          trx,
           batch.map(
             ({ id, chunk: c }) =>
-              sql`(${id}, ${nameTerms}, ${dirTerms}, ${ftsText(c.symbolPath)}, ${ftsText(c.text)})`,
+              sql`${id}, ${nameTerms}, ${dirTerms}, ${ftsText(c.symbolPath)}, ${ftsText(c.text)}`,
           ),
-        )}`.execute(trx);
+        );
         await sql`insert into chunks_trigram (rowid, text) values ${sql.join(
           batch.map(({ id, chunk: c }) => sql`(${id}, ${c.text})`),
         )}`.execute(trx);
@@ -712,11 +724,10 @@ interface FtsSourceRow {
 }
 
 /**
- * `(rowid, name, dir, symbol, body)` of chunk rows, exactly as they were (or
- * are to be) inserted into `chunks_fts`; with `deleting`, prefixed by FTS5's
- * `'delete'` command.
+ * `rowid, name, dir, symbol, body` of chunk rows, exactly as they were (or
+ * are to be) inserted into `chunks_fts`.
  */
-function ftsRows(rows: readonly FtsSourceRow[], deleting = false): RawBuilder<unknown>[] {
+function ftsRows(rows: readonly FtsSourceRow[]): RawBuilder<unknown>[] {
   const byPath = new Map<string, { nameTerms: string; dirTerms: string }>();
   return rows.map((r) => {
     let cols = byPath.get(r.path);
@@ -724,8 +735,7 @@ function ftsRows(rows: readonly FtsSourceRow[], deleting = false): RawBuilder<un
       cols = pathColumns(r.path);
       byPath.set(r.path, cols);
     }
-    const values = sql`${r.id}, ${cols.nameTerms}, ${cols.dirTerms}, ${ftsText(r.symbol_path)}, ${ftsText(decodeChunkText(r.text))}`;
-    return deleting ? sql`('delete', ${values})` : sql`(${values})`;
+    return sql`${r.id}, ${cols.nameTerms}, ${cols.dirTerms}, ${ftsText(r.symbol_path)}, ${ftsText(decodeChunkText(r.text))}`;
   });
 }
 
@@ -737,7 +747,7 @@ async function rebuildWordIndex(db: Db): Promise<void> {
       select c.id, d.path, c.symbol_path, c.text from chunks c join documents d on d.id = c.document_id
       where c.id > ${after} order by c.id limit ${INSERT_BATCH}`.execute(db);
     if (rows.length === 0) return;
-    await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${sql.join(ftsRows(rows))}`.execute(
+    await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${sql.join(ftsRows(rows).map((v) => sql`(${v})`))}`.execute(
       db,
     );
     after = rows[rows.length - 1]!.id;
@@ -749,16 +759,84 @@ async function deleteDocument(db: Db, documentId: number): Promise<void> {
   const { rows } = await sql<FtsSourceRow>`
     select c.id, d.path, c.symbol_path, c.text from chunks c join documents d on d.id = c.document_id
     where c.document_id = ${documentId}`.execute(db);
-  for (const batch of batches(rows)) {
-    // FTS5's delete command with the inserted values: the row and its tokens leave the bm25() totals.
-    await sql`insert into chunks_fts (chunks_fts, rowid, name, dir, symbol, body) values ${sql.join(ftsRows(batch, true))}`.execute(
-      db,
-    );
-  }
+  for (const batch of batches(rows)) await deleteFtsRows(db, ftsRows(batch));
   await sql`delete from chunks_trigram where rowid in (select id from chunks where document_id = ${documentId})`.execute(
     db,
   );
   await sql`delete from documents where id = ${documentId}`.execute(db);
+}
+
+/** Adds rows (`ftsRows` values) to `chunks_fts`, and to the journal `applyTermDfJournal` counts them from. */
+async function insertFtsRows(db: Db, values: readonly RawBuilder<unknown>[]): Promise<void> {
+  const rows = sql.join(values.map((v) => sql`(${v})`));
+  await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${rows}`.execute(db);
+  await sql`insert into temp.fts_added (rowid, name, dir, symbol, body) values ${rows}`.execute(db);
+}
+
+/**
+ * Removes rows from `chunks_fts` with FTS5's delete command and the values
+ * they were inserted with (only then do they leave the bm25() totals), and
+ * journals them for `term_df`.
+ */
+async function deleteFtsRows(db: Db, values: readonly RawBuilder<unknown>[]): Promise<void> {
+  await sql`insert into chunks_fts (chunks_fts, rowid, name, dir, symbol, body) values ${sql.join(
+    values.map((v) => sql`('delete', ${v})`),
+  )}`.execute(db);
+  await sql`insert into temp.fts_removed (rowid, name, dir, symbol, body) values ${sql.join(values.map((v) => sql`(${v})`))}`.execute(
+    db,
+  );
+}
+
+/**
+ * `term_df (term, df)`: how many chunks hold each term of `chunks_fts`, kept
+ * by the writer so a query's document frequencies are one primary-key
+ * lookup per term. (FTS5 stores no document frequency: its `fts5vocab`
+ * table counts a term's rows by reading its whole doclist, 10–60 ms for a
+ * query's terms at 1M chunks.) Every write adds its `chunks_fts` rows to a
+ * per-connection journal — two temporary FTS5 tables with the same columns
+ * and tokenizer, one for rows added and one for rows removed — and before
+ * the transaction commits, `applyTermDfJournal` adds the journal's own
+ * document frequencies (their `fts5vocab`) to `term_df` and empties it. So
+ * the counts come from FTS5's tokenizer itself, change in the same
+ * transaction as the index, and a rolled-back write leaves both untouched.
+ * An index made before `term_df` existed gets it filled from `fts5vocab`
+ * once, when it is opened.
+ */
+async function ensureTermDf(db: Db, options: { refill: boolean }): Promise<void> {
+  for (const journal of ["fts_added", "fts_removed"]) {
+    await sql`create virtual table if not exists ${sql.raw(`temp.${journal}`)} using fts5(name, dir, symbol, body, tokenize = 'porter unicode61', content = '')`.execute(
+      db,
+    );
+    await sql`create virtual table if not exists ${sql.raw(`temp.${journal}_rows`)} using fts5vocab(temp, ${sql.raw(journal)}, row)`.execute(
+      db,
+    );
+  }
+  await db.transaction().execute(async (trx) => {
+    const existing = await sql`select 1 from sqlite_master where type = 'table' and name = 'term_df'`.execute(
+      trx,
+    );
+    if (existing.rows.length > 0 && !options.refill) return;
+    await sql`drop table if exists term_df`.execute(trx);
+    await sql`create table term_df (term text primary key, df integer not null) without rowid`.execute(trx);
+    await sql`create virtual table if not exists temp.chunks_fts_rows using fts5vocab(main, chunks_fts, row)`.execute(
+      trx,
+    );
+    await sql`insert into term_df (term, df) select term, doc from temp.chunks_fts_rows`.execute(trx);
+  });
+}
+
+/** Applies the journal of `chunks_fts` rows added and removed since the last call to `term_df`, then empties it. */
+async function applyTermDfJournal(db: Db): Promise<void> {
+  await sql`insert into term_df (term, df) select term, doc from temp.fts_added_rows where true
+    on conflict (term) do update set df = df + excluded.df`.execute(db);
+  await sql`update term_df set df = df - r.doc from temp.fts_removed_rows r where term_df.term = r.term`.execute(
+    db,
+  );
+  await sql`delete from term_df where df <= 0 and term in (select term from temp.fts_removed_rows)`.execute(
+    db,
+  );
+  await sql`insert into temp.fts_added (fts_added) values ('delete-all')`.execute(db);
+  await sql`insert into temp.fts_removed (fts_removed) values ('delete-all')`.execute(db);
 }
 
 /** SQL conditions (each starting with `and`) for the filters SQL can check: sources, languages, kinds. */
@@ -784,48 +862,29 @@ function filterSql(filters: SearchFilters | undefined): RawBuilder<unknown> {
 
 /**
  * Document frequencies and totals of `chunks_fts`, for planning and scoring
- * (`plan.ts`, `bm25.ts`). The totals come from FTS5's own record of them
+ * (`plan.ts`, `bm25.ts`): the frequencies from `term_df` (kept by the
+ * writer, see `ensureTermDf`), the totals from FTS5's own record of them
  * (`chunks_fts_data` row 1: the row count, then each column's token count,
- * as varints); document frequencies from an `fts5vocab` table, which counts
- * a term's rows by reading its whole doclist (milliseconds for a term in
- * half of 1M chunks), so they are kept until the next write (the totals or
- * FTS5's structure record change).
+ * as varints). Both change in the write transactions that change the
+ * rows they count.
  */
 export class FtsStatsCache {
-  private key: string | undefined;
-  private readonly df = new Map<string, number>();
-  private vocabReady = false;
-
   async read(
     db: Db,
     phrases: readonly string[],
   ): Promise<{ df: Map<string, number>; chunks: number; tokens: number }> {
-    // Row 1: the totals; row 10: FTS5's structure record, whose cookie changes with every write.
-    const { rows } = await sql<{ id: number; block: Uint8Array }>`
-      select id, block from chunks_fts_data where id in (1, 10)`.execute(db);
-    const block = rows.find((r) => Number(r.id) === 1)?.block;
-    const structure = rows.find((r) => Number(r.id) === 10)?.block;
+    const { rows } = await sql<{ block: Uint8Array }>`select block from chunks_fts_data where id = 1`.execute(
+      db,
+    );
+    const block = rows[0]?.block;
     const totals = block ? parseTotals(block) : { chunks: 0, tokens: 0 };
-    const key = `${totals.chunks}:${totals.tokens}:${structure ? Buffer.from(structure).toString("base64") : ""}`;
-    if (key !== this.key) {
-      this.df.clear();
-      this.key = key;
+    const df = new Map<string, number>(phrases.map((p) => [p, 0]));
+    const unique = [...new Set(phrases)];
+    if (unique.length > 0) {
+      const found = await sql<{ term: string; df: number }>`
+        select term, df from term_df where term in (${sql.join(unique)})`.execute(db);
+      for (const r of found.rows) df.set(r.term, Number(r.df));
     }
-    const missing = [...new Set(phrases)].filter((p) => !this.df.has(p));
-    if (missing.length > 0) {
-      if (!this.vocabReady) {
-        await sql`create virtual table if not exists temp.chunks_fts_rows using fts5vocab(main, chunks_fts, row)`.execute(
-          db,
-        );
-        this.vocabReady = true;
-      }
-      const found = await sql<{ term: string; doc: number }>`
-        select term, doc from temp.chunks_fts_rows where term in (${sql.join(missing)})`.execute(db);
-      for (const p of missing) this.df.set(p, 0);
-      for (const r of found.rows) this.df.set(r.term, Number(r.doc));
-    }
-    const df = new Map<string, number>();
-    for (const p of phrases) df.set(p, this.df.get(p) ?? 0);
     return { df, ...totals };
   }
 }
