@@ -27,6 +27,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { sql } from "kysely";
 import { createLocalEmbeddingProvider } from "../indexers/src/embeddings/local.js";
 import { embeddingText } from "../indexers/src/engine/embed-worker.js";
 import { usearchDir } from "../indexers/src/engine/open.js";
@@ -36,6 +37,8 @@ import {
   openEmbeddedKeywordIndex,
   type SearchMode,
 } from "../indexers/src/index.js";
+import { fts5Expr, termPhrase } from "../indexers/src/keyword/plan.js";
+import { searchTerms } from "../indexers/src/keyword/query.js";
 import type { EmbeddingProvider } from "../indexers/src/ports/embeddings.js";
 import type { VectorStore } from "../indexers/src/ports/vector-store.js";
 import { openUsearchVectorStore } from "../indexers/src/vectors/usearch.js";
@@ -386,6 +389,51 @@ function row(label: string, timed: Timed, extra = ""): string {
   return `| ${label} | ${s.n} | ${ms(s.p50)} | ${ms(s.p95)} | ${ms(s.p99)} | ${ms(s.max)} | ${ms(c.p50)} / ${ms(c.p95)} | ${timed.empty}${extra} |`;
 }
 
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)} %`;
+}
+
+/**
+ * How close planned keyword search (`plan.ts`: candidates from the rarer
+ * terms, then every candidate scored with all terms) comes to the exact
+ * answer: the top 10 by BM25 over every chunk matching any term, which FTS5
+ * computes by ranking all of them (the same bm25() the plan's scorer
+ * reproduces; ties by lower chunk id, as the search orders them).
+ */
+async function agreementWithExhaustive(
+  opened: Awaited<ReturnType<typeof openEmbeddedKeywordIndex>>,
+  queries: readonly BenchQuery[],
+): Promise<{ queries: number; overlap: number; sameFirst: number; exhaustive: Summary }> {
+  let common = 0;
+  let total = 0;
+  let sameFirst = 0;
+  const times: number[] = [];
+  for (const q of queries) {
+    const planned = (await opened.index.search({ query: q.text, limit: 10 })).map((h) => h.chunkId);
+    const terms = searchTerms(q.text).flatMap((term) => {
+      const phrase = termPhrase(term);
+      return phrase === undefined ? [] : [{ op: "term" as const, term, phrase }];
+    });
+    if (terms.length === 0) continue;
+    const t = performance.now();
+    const { rows } = await sql<{ id: number }>`
+      select rowid as id from chunks_fts where chunks_fts match ${fts5Expr({ op: "or", children: terms })}
+      order by bm25(chunks_fts, 8, 2, 4, 1), rowid limit 10`.execute(opened.store.db);
+    times.push(performance.now() - t);
+    const exact = rows.map((r) => Number(r.id));
+    const inPlanned = new Set(planned);
+    common += exact.filter((id) => inPlanned.has(id)).length;
+    total += exact.length;
+    if (exact[0] !== undefined && exact[0] === planned[0]) sameFirst++;
+  }
+  return {
+    queries: times.length,
+    overlap: total === 0 ? 1 : common / total,
+    sameFirst,
+    exhaustive: summarize(times),
+  };
+}
+
 export async function runScaleBench(): Promise<void> {
   const target = intArg("chunks", 1_000_000);
   const perKind = intArg("queries", 100);
@@ -462,6 +510,10 @@ export async function runScaleBench(): Promise<void> {
     log(row(`keyword, ${kind}s`, timed));
   }
   const keywordAll = merged([...keywordByKind.values()]);
+  const agreement = await agreementWithExhaustive(opened, queries);
+  log(
+    `agreement with exhaustive BM25: ${pct(agreement.overlap)} of top-10 chunks, same first hit ${agreement.sameFirst}/${agreement.queries}`,
+  );
   // Path globs (a directory prefix and an extension, taken from the first query's best hit), on a
   // third of the queries: the glob's prefix/suffix is checked in SQL, the rest per candidate.
   const globbed = new Map<string, Timed>();
@@ -538,6 +590,9 @@ export async function runScaleBench(): Promise<void> {
   out.push("|---|---|---|---|---|---|---|---|");
   out.push(row("keyword, all", keywordAll));
   for (const [kind, timed] of keywordByKind) out.push(row(`keyword, ${kind}s`, timed));
+  out.push(
+    `| keyword top 10 vs exhaustive BM25 (FTS5 ranks every match of every term): chunks in common / same first hit | ${agreement.queries} | ${pct(agreement.overlap)} / ${agreement.sameFirst} of ${agreement.queries} | | | | exhaustive: ${ms(agreement.exhaustive.p50)} / ${ms(agreement.exhaustive.p95)} ms p50 / p95 | |`,
+  );
   for (const [glob, timed] of globbed) out.push(row(`keyword, path glob \`${glob}\``, timed));
   if (hybridParts) {
     out.push(row("hybrid (keyword + local query embedding + usearch, RRF)", hybridParts.all));
