@@ -1,4 +1,5 @@
 import { Worker } from "node:worker_threads";
+import { preferOptimizedWasm } from "../chunking/parser.js";
 import type { FileOutcome, FileTask, FileTaskOptions } from "./file-task.js";
 import { workerEntry } from "./worker-entry.js";
 
@@ -37,6 +38,8 @@ export class FilePool {
   }
 
   private constructor(entry: URL, size: number, options: FileTaskOptions) {
+    // Before any worker exists: V8 flags must not change while a worker compiles wasm.
+    preferOptimizedWasm();
     for (let i = 0; i < size; i++) {
       const worker = new Worker(entry, {
         workerData: { options },
