@@ -31,7 +31,11 @@ describe("keyword search plan", () => {
   it("drops the most common terms while their postings exceed the budget, keeping the rarest", async () => {
     const df = { testkeyvaluestomap: 30, test: 500_000, kei: 120_000, valu: 90_000, map: 60_000 };
     const executor = fixed(df);
-    const chosen = await executePlan("testKeyValuesToMap", executor, { budget: 100_000, cap: 200 });
+    const chosen = await executePlan("testKeyValuesToMap", executor, {
+      budget: 100_000,
+      cap: 200,
+      rankBudget: 0,
+    });
     expect(chosen.dropped).toEqual(["test", "key", "values"]);
     expect(executor.asked).toEqual(['top 200 ("testkeyvaluestomap" OR "map")']);
     const rare = fixed({ needl: 12, haystack: 3 });
@@ -44,6 +48,23 @@ describe("keyword search plan", () => {
       dropped: [],
     });
     expect(common.asked).toEqual(['top 250 "test"']);
+  });
+
+  it("ranks the candidates with the rarer left-out terms too, within the rank budget", async () => {
+    const df = { testkeyvaluestomap: 30, test: 500_000, kei: 120_000, valu: 90_000, map: 60_000 };
+    const executor = fixed(df);
+    const chosen = await executePlan("testKeyValuesToMap", executor, {
+      budget: 100_000,
+      cap: 200,
+      rankBudget: 200_000,
+    });
+    // values (90k) fits the rank budget, key (120k more) does not: only the kept terms are matched,
+    // but values weighs in the ranking; test and key are left out of both.
+    expect(chosen.dropped).toEqual(["test", "key"]);
+    expect(executor.asked).toEqual([
+      'top 200 (("testkeyvaluestomap" OR "map") AND ("testkeyvaluestomap" OR "values" OR "map"))',
+    ]);
+    expect(chosen.ranked.sort()).toEqual(["map", "testkeyvaluestomap", "valu"]);
   });
 });
 
@@ -124,6 +145,23 @@ describe.each(reachableKeywordIndexes())("planned keyword search on $name", (fix
       const chosen = await executePlan("alpha beta", executor, { cap: 45, budget: 50 });
       expect(chosen).toMatchObject({ exhaustive: true, dropped: ["alpha"] });
       expect(chosen.ids.length).toBe(40);
+      // gamma (30 chunks) + delta (24): over a budget of 25, so delta alone, and over a cap of 10, so
+      // its best 5. Ranked by delta alone, those are short chunks with delta and no gamma; with gamma
+      // weighing in (rank budget), the six chunks holding both come first — as BM25 over both ranks them.
+      const holdsGamma = async (ids: number[]) => {
+        const { rows } = await sql<{ id: number }>`
+          select rowid as id from chunks_fts where chunks_fts match 'gamma' and rowid in (${sql.join(ids)})`.execute(
+          store.db,
+        );
+        return rows.length;
+      };
+      const options = { cap: 10, budget: 25, depth: 5 };
+      const byDelta = await executePlan("gamma delta", executor, { ...options, rankBudget: 0 });
+      expect(byDelta).toMatchObject({ exhaustive: false, dropped: ["gamma"] });
+      expect(await holdsGamma(byDelta.ids)).toBe(0);
+      const weighed = await executePlan("gamma delta", executor, { ...options, rankBudget: 30 });
+      expect(weighed).toMatchObject({ exhaustive: false, dropped: [] });
+      expect(await holdsGamma(weighed.ids)).toBe(5);
       // "common" is in every chunk: over the cap, so its 5 best chunks by BM25.
       const full = await executePlan("common", executor, { cap: 30, depth: 5 });
       expect(full.exhaustive).toBe(false);

@@ -75,14 +75,26 @@ export interface ChosenCandidates {
   ids: number[];
   /** The expression the candidates were taken from (an OR of the query's rarer terms). */
   match: PlanExpr | undefined;
-  /** Query terms left out of `match` (the most common ones). */
+  /** Query terms left out of both `match` and the candidates' ranking (the most common ones). */
   dropped: string[];
   /** True when every chunk matching `match` is a candidate (else its best `depth` by BM25 of its own terms). */
   exhaustive: boolean;
+  /**
+   * When not exhaustive: the phrases whose BM25 the candidates' ranking scores (`topByOwnTerms`)
+   * include, each at least once — so a candidate's full score is at most its ranking score plus
+   * what the other phrases can add.
+   */
+  ranked: string[];
 }
 
 /** Most postings (sum of the kept terms' document frequencies) FTS5 ranks to pick candidates. */
 export const MATCH_BUDGET = 20_000;
+/**
+ * Most postings of left-out terms that still take part in ranking the candidates (their rows are
+ * not matched, but their weight counts): FTS5's bm25() counts each of its phrases' rows on every
+ * query, so this bounds that work.
+ */
+export const RANK_BUDGET = 200_000;
 
 /**
  * The candidate step, in the spirit of MaxScore (Turtle & Flood 1995): a
@@ -98,11 +110,12 @@ export const MATCH_BUDGET = 20_000;
 export async function executePlan(
   query: string,
   executor: PlanExecutor,
-  options: { cap?: number; depth?: number; budget?: number; limit?: number } = {},
+  options: { cap?: number; depth?: number; budget?: number; rankBudget?: number; limit?: number } = {},
 ): Promise<ChosenCandidates> {
   const cap = options.cap ?? CANDIDATE_CAP;
   const depth = Math.max(options.depth ?? OVERFULL_DEPTH, options.limit ?? 0);
   const budget = Math.max(options.budget ?? MATCH_BUDGET, cap);
+  const rankBudget = options.rankBudget ?? RANK_BUDGET;
   const refs: Array<{ term: string; phrase: string; at: number }> = [];
   const seen = new Set<string>();
   for (const term of searchTerms(query)) {
@@ -111,7 +124,7 @@ export async function executePlan(
     seen.add(phrase);
     refs.push({ term, phrase, at: refs.length });
   }
-  const none: ChosenCandidates = { ids: [], match: undefined, dropped: [], exhaustive: true };
+  const none: ChosenCandidates = { ids: [], match: undefined, dropped: [], exhaustive: true, ranked: [] };
   if (refs.length === 0) return none;
   const { df } = await executor.frequencies(refs.map((r) => r.phrase));
   const kept = refs
@@ -119,16 +132,38 @@ export async function executePlan(
     .sort((a, b) => df.get(a.phrase)! - df.get(b.phrase)! || a.at - b.at);
   if (kept.length === 0) return none;
   let postings = kept.reduce((n, r) => n + df.get(r.phrase)!, 0);
-  const dropped: string[] = [];
+  const left: typeof kept = [];
   while (kept.length > 1 && postings > budget) {
     const last = kept.pop()!;
     postings -= df.get(last.phrase)!;
-    dropped.push(last.term);
+    left.push(last);
   }
-  const match = any(kept.sort((a, b) => a.at - b.at).map(termExpr));
+  const byPlace = (a: { at: number }, b: { at: number }) => a.at - b.at;
+  const match = any([...kept].sort(byPlace).map(termExpr));
   if (postings <= cap) {
     const found = await executor.candidates(match, cap);
-    return { ids: found.ids, match, dropped, exhaustive: true };
+    return { ids: found.ids, match, dropped: left.map((r) => r.term), exhaustive: true, ranked: [] };
   }
-  return { ids: await executor.topByOwnTerms(match, depth), match, dropped, exhaustive: false };
+  // The rarer left-out terms still weigh in the ranking (not in the match): a chunk strong in one of
+  // them is then not lost behind chunks that only have the kept terms. In FTS5's expression
+  // `(kept) AND (kept OR these)` the kept terms count twice, so the ranking score is an upper bound
+  // of the chunk's BM25 over these terms, and candidates are rescored exactly.
+  const weighing: typeof kept = [];
+  let weight = 0;
+  for (const r of [...left].reverse()) {
+    if (weight + df.get(r.phrase)! > rankBudget) break;
+    weight += df.get(r.phrase)!;
+    weighing.push(r);
+  }
+  const ranking: PlanExpr =
+    weighing.length === 0
+      ? match
+      : { op: "and", children: [match, any([...kept, ...weighing].sort(byPlace).map(termExpr))] };
+  return {
+    ids: await executor.topByOwnTerms(ranking, depth),
+    match,
+    dropped: left.filter((r) => !weighing.includes(r)).map((r) => r.term),
+    exhaustive: false,
+    ranked: [...new Set(exprPhrases(ranking))],
+  };
 }

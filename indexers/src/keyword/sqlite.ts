@@ -386,8 +386,8 @@ class SqliteKeywordIndex implements KeywordIndex {
     // at most idf · (k1 + 1) each (MaxScore's bound), so scoring stops once no later candidate can
     // reach the current `limit`-th score. Exact: the same hits as scoring them all.
     const remaining = [...phrases];
-    for (const kept of chosen.match ? new Set(exprPhrases(chosen.match)) : [])
-      if (remaining.includes(kept)) remaining.splice(remaining.indexOf(kept), 1);
+    for (const ranked of chosen.ranked)
+      if (remaining.includes(ranked)) remaining.splice(remaining.indexOf(ranked), 1);
     const bound = chosen.exhaustive
       ? Number.POSITIVE_INFINITY
       : bm25UpperBound(remaining, { chunks, tokens, df });
