@@ -223,6 +223,19 @@ describe.each(reachableKeywordIndexes())("planned keyword search on $name", (fix
     });
     const hits = await index.search({ query: "common alpha", filters: { sourceIds: ["small"] } });
     expect(hits.map((h) => [h.sourceId, h.path])).toEqual([["small", "x.md"]]);
+    const others = await index.search({ query: "common alpha", filters: { sourceIds: ["s"] }, limit: 200 });
+    expect(others.length).toBe(120);
+    expect(others.every((h) => h.sourceId === "s")).toBe(true);
+    // A filter naming every source (and one with no documents) narrows nothing: the unfiltered answer.
+    const everything = await index.search({ query: "common alpha", limit: 200 });
+    expect(everything.length).toBe(121);
+    expect(
+      await index.search({
+        query: "common alpha",
+        filters: { sourceIds: ["small", "none", "s"] },
+        limit: 200,
+      }),
+    ).toEqual(everything);
     const globbed = await index.search({ query: "common", filters: { pathGlob: "docs/f11*.md" }, limit: 20 });
     expect(globbed.map((h) => h.path).sort()).toEqual(
       Array.from({ length: 10 }, (_, i) => `docs/f11${i}.md`),
