@@ -113,6 +113,25 @@ describe.each(reachableKeywordIndexes())("keyword index over a local tree on $na
     expect(redacted.hits).toEqual([]);
   });
 
+  it("greps matches that span lines, reported on the line they start on", async () => {
+    const line = "    def refresh_access_token(self, account_id):";
+    const across = await opened.index.grep({ pattern: String.raw`account_id\):\s+response = self` });
+    expect(across.hits).toEqual([
+      expect.objectContaining({
+        path: "src/auth/tokens.py",
+        line: 11,
+        text: line,
+        matches: [[line.indexOf("account_id"), line.length]],
+      }),
+    ]);
+    // A pattern that matches within the line and, greedier, across it: the line once, its own range.
+    const both = await opened.index.grep({ pattern: String.raw`account_id\):(\s+response)?` });
+    const start = line.indexOf("account_id");
+    expect(both.hits.map((h) => [h.path, h.line, h.matches])).toEqual([
+      ["src/auth/tokens.py", 11, [[start, start + "account_id):".length]]],
+    ]);
+  });
+
   it("looks up symbols exactly and by prefix", async () => {
     const router = await opened.index.symbols({ name: "router" });
     expect(router).toEqual([

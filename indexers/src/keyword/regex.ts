@@ -18,6 +18,11 @@ export interface GrepMatcher {
   test(text: string): boolean;
   /** `[start, end)` UTF-16 offsets of every match in one line. */
   matches(line: string): Array<[number, number]>;
+  /**
+   * `[start, end)` UTF-16 offsets of the matches in a multi-line text that span a line break
+   * (`@Override\s+public void close`): `matches` sees one line at a time and cannot find them.
+   */
+  spanning(text: string): Array<[number, number]>;
 }
 
 export type CompiledPattern = { ok: true; matcher: GrepMatcher } | { ok: false; reason: string };
@@ -39,10 +44,12 @@ function toUtf16(line: string, codePointIndex: number): number {
 export function compileGrepPattern(pattern: string, ignoreCase = false): CompiledPattern {
   let global: RE2;
   let single: RE2;
+  let across: RE2;
   try {
     global = new RE2(pattern, ignoreCase ? "giu" : "gu");
     // Multi-line, so `^`/`$` match at line boundaries as they do in `matches` (one line at a time).
     single = new RE2(pattern, ignoreCase ? "imu" : "mu");
+    across = new RE2(pattern, ignoreCase ? "gimu" : "gmu");
   } catch (err) {
     const message = (err as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /s, "");
     return {
@@ -54,22 +61,29 @@ export function compileGrepPattern(pattern: string, ignoreCase = false): Compile
     ok: true,
     matcher: {
       test: (text) => single.test(text),
-      matches(line) {
-        const out: Array<[number, number]> = [];
-        const astral = SURROGATE.test(line);
-        global.lastIndex = 0;
-        for (let m = global.exec(line); m; m = global.exec(line)) {
-          const found = m[0] ?? "";
-          const start = astral ? toUtf16(line, m.index) : m.index;
-          const end = astral ? toUtf16(line, m.index + [...found].length) : m.index + found.length;
-          out.push([start, end]);
-          if (found.length === 0) {
-            if (global.lastIndex >= [...line].length) break;
-            global.lastIndex++;
-          }
-        }
-        return out;
-      },
+      matches: (line) => allMatches(global, line),
+      spanning: (text) =>
+        text.includes("\n")
+          ? allMatches(across, text).filter(([start, end]) => text.slice(start, end).includes("\n"))
+          : [],
     },
   };
+}
+
+/** `[start, end)` UTF-16 offsets of every match of a global RE2 in `text`. */
+function allMatches(re: RE2, text: string): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  const astral = SURROGATE.test(text);
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const found = m[0] ?? "";
+    const start = astral ? toUtf16(text, m.index) : m.index;
+    const end = astral ? toUtf16(text, m.index + [...found].length) : m.index + found.length;
+    out.push([start, end]);
+    if (found.length === 0) {
+      if (re.lastIndex >= [...text].length) break;
+      re.lastIndex++;
+    }
+  }
+  return out;
 }

@@ -6,7 +6,6 @@ import type {
   DocumentListQuery,
   DocumentSummary,
   EmbeddingProgress,
-  GrepHit,
   GrepQuery,
   GrepResult,
   IndexStats,
@@ -28,6 +27,7 @@ import { globToRegExp } from "../safety/glob.js";
 import { ftsText } from "../tokenize.js";
 import { bm25Scorer, bm25UpperBound } from "./bm25.js";
 import { decodeChunkText, encodeChunkText, type StoredChunkText } from "./chunk-text.js";
+import { GrepCollector } from "./grep-scan.js";
 import { LOCAL_ORG_ID } from "./migrations.js";
 import { globBounds } from "./path-glob.js";
 import {
@@ -460,13 +460,10 @@ class SqliteKeywordIndex implements KeywordIndex {
     const limit = Math.max(1, Math.min(query.limit ?? 100, 10_000));
     const compiled = compileGrepPattern(query.pattern, query.ignoreCase);
     if (!compiled.ok) throw new InvalidPatternError(compiled.reason);
-    const matcher = compiled.matcher;
     const literals = requiredLiterals(query.pattern);
     const pathFilter = query.filters?.pathGlob ? globToRegExp(query.filters.pathGlob) : undefined;
     const where = filterSql(await this.narrowing(query.filters));
-    const hits: GrepHit[] = [];
-    const seen = new Set<string>();
-    let candidates = 0;
+    const collector = new GrepCollector(compiled.matcher, limit, pathFilter);
     const page = 500;
     let lastId = 0;
     for (;;) {
@@ -486,40 +483,13 @@ class SqliteKeywordIndex implements KeywordIndex {
             order by c.id limit ${page}`.execute(this.db);
       for (const stored of rows) {
         lastId = stored.id;
+        // Checked before inflating the text (the collector checks it again, cheaply).
         if (pathFilter && !pathFilter.test(stored.path)) continue;
-        candidates++;
-        const row = decodeRow(stored);
-        if (!matcher.test(row.text)) continue;
-        const lines = row.text.split("\n");
-        for (let i = 0; i < lines.length; i++) {
-          const line = lines[i]!;
-          const matches = matcher.matches(line);
-          if (matches.length === 0) continue;
-          const lineNo = row.start_line + i;
-          // Line windows overlap: report each line of a file once.
-          const key = `${row.source_id}\u0000${row.path}\u0000${lineNo}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
-          hits.push({
-            sourceId: row.source_id,
-            path: row.path,
-            line: lineNo,
-            text: line,
-            symbol: row.symbol_path,
-            matches,
-          });
-          if (hits.length >= limit) break;
-        }
-        if (hits.length >= limit) break;
+        if (!collector.add(decodeRow(stored))) break;
       }
-      if (hits.length >= limit || rows.length < page) break;
+      if (collector.full || rows.length < page) break;
     }
-    hits.sort((a, b) => (a.path === b.path ? a.line - b.line : a.path < b.path ? -1 : 1));
-    return {
-      hits,
-      plan: literals ? { kind: "trigram", literals } : { kind: "scan" },
-      candidates,
-    };
+    return collector.result(literals);
   }
 
   async symbols(query: SymbolQuery): Promise<SymbolHit[]> {
