@@ -28,14 +28,25 @@ describe("keyword search plan", () => {
     };
   };
 
-  it("drops the most common terms while their postings exceed the budget, keeping the rarest", async () => {
-    const df = { testkeyvaluestomap: 30, test: 500_000, kei: 120_000, valu: 90_000, map: 60_000 };
-    const executor = fixed(df);
+  /** `testKeyValuesToMap` over a 100k budget: only its rarest terms fit. */
+  const identifierPlan = async (rankBudget: number) => {
+    const executor = fixed({
+      testkeyvaluestomap: 30,
+      test: 500_000,
+      kei: 120_000,
+      valu: 90_000,
+      map: 60_000,
+    });
     const chosen = await executePlan("testKeyValuesToMap", executor, {
       budget: 100_000,
       cap: 200,
-      rankBudget: 0,
+      rankBudget,
     });
+    return { executor, chosen };
+  };
+
+  it("drops the most common terms while their postings exceed the budget, keeping the rarest", async () => {
+    const { executor, chosen } = await identifierPlan(0);
     expect(chosen.dropped).toEqual(["test", "key", "values"]);
     expect(executor.asked).toEqual(['top 200 ("testkeyvaluestomap" OR "map")']);
     const rare = fixed({ needl: 12, haystack: 3 });
@@ -51,13 +62,7 @@ describe("keyword search plan", () => {
   });
 
   it("ranks the candidates with the rarer left-out terms too, within the rank budget", async () => {
-    const df = { testkeyvaluestomap: 30, test: 500_000, kei: 120_000, valu: 90_000, map: 60_000 };
-    const executor = fixed(df);
-    const chosen = await executePlan("testKeyValuesToMap", executor, {
-      budget: 100_000,
-      cap: 200,
-      rankBudget: 200_000,
-    });
+    const { executor, chosen } = await identifierPlan(200_000);
     // values (90k) fits the rank budget, key (120k more) does not: only the kept terms are matched,
     // but values weighs in the ranking; test and key are left out of both.
     expect(chosen.dropped).toEqual(["test", "key"]);
