@@ -5,6 +5,7 @@ import { processDocument } from "../process.js";
 import { globToRegExp } from "../safety/glob.js";
 import { reachableKeywordIndexes } from "./adapters.test-support.js";
 import { executePlan, fts5Expr, type PlanExecutor } from "./plan.js";
+import { PostgresPlanExecutor } from "./postgres.js";
 import { chunkStats, chunkStatsFor, columnStats } from "./postgres-terms.js";
 import { fts5MatchExpression, searchTerms } from "./query.js";
 import { FtsStatsCache, SqlitePlanExecutor } from "./sqlite.js";
@@ -177,6 +178,35 @@ describe.each(reachableKeywordIndexes())("planned keyword search on $name", (fix
     expect(hits.length).toBe(10);
     const top = await index.search({ query: "common", limit: 3 });
     expect(top.length).toBe(3);
+  });
+
+  it("picks the same candidates on every adapter when left-out terms weigh in the ranking", async () => {
+    const { index, store } = await fixture.open();
+    await fill(index);
+    const executor =
+      fixture.name === "sqlite"
+        ? new SqlitePlanExecutor(store.db as never, new FtsStatsCache(), undefined)
+        : new PostgresPlanExecutor(store.db as never, undefined);
+    // gamma (30 chunks) + delta (24): delta alone is matched, gamma weighs in the ranking of its best 5.
+    const chosen = await executePlan("gamma delta", executor, {
+      cap: 10,
+      budget: 25,
+      depth: 5,
+      rankBudget: 30,
+    });
+    expect(chosen).toMatchObject({ exhaustive: false, dropped: [] });
+    // Of the six chunks holding both words, the five shortest (f060 ties with f000, which has the
+    // lower chunk id) — the same on every adapter.
+    const paths = await sql<{ path: string }>`
+      select d.path from chunks c join documents d on d.id = c.document_id
+      where c.id in (${sql.join(chosen.ids)}) order by d.path`.execute(store.db);
+    expect(paths.rows.map((r) => r.path)).toEqual([
+      "docs/f000.md",
+      "docs/f020.md",
+      "docs/f040.md",
+      "docs/f080.md",
+      "docs/f100.md",
+    ]);
   });
 
   it("uses document frequencies of the index as it is now, even when a write leaves its totals equal", async () => {

@@ -651,7 +651,7 @@ function filterSql(filters: SearchFilters | undefined): RawBuilder<unknown> | un
  * than fast (an expression with a common term aggregates all its postings):
  * the SQLite adapter is the one tuned for latency.
  */
-class PostgresPlanExecutor implements PlanExecutor {
+export class PostgresPlanExecutor implements PlanExecutor {
   private readonly pathFilter: RegExp | undefined;
   private readonly pathExact: boolean;
   private readonly where: RawBuilder<unknown> | undefined;
@@ -682,8 +682,17 @@ class PostgresPlanExecutor implements PlanExecutor {
   /** `select chunk_id` of the chunks matching `expr` (filters not applied). */
   private matching(expr: PlanExpr): RawBuilder<unknown> {
     const keys = [...new Set(exprPhrases(expr).map(postingKey))];
+    // A chunk satisfying an AND holds one of its first child's terms (expressions are ANDs and ORs
+    // of terms): only those chunks are grouped. The plan's ranking `(kept) AND (kept OR w…)` would
+    // otherwise group every posting of the left-out terms w (up to `RANK_BUDGET`).
+    const required =
+      expr.op === "and" ? [...new Set(exprPhrases(expr.children[0]!).map(postingKey))] : undefined;
+    const within = required
+      ? sql`and chunk_id in (select chunk_id from keyword_postings where term = any(${required}::text[]))`
+      : sql``;
     return sql`select m.chunk_id from (
-        select chunk_id, array_agg(term) as ts from keyword_postings where term = any(${keys}::text[]) group by chunk_id
+        select chunk_id, array_agg(term) as ts from keyword_postings where term = any(${keys}::text[]) ${within}
+        group by chunk_id
       ) m where ${condition(expr)}`;
   }
 
