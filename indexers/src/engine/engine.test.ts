@@ -174,8 +174,11 @@ describe("engine", () => {
           expect(received).toEqual(expected);
           return;
         }
-        // Vector similarities come from two approximate indexes (usearch f16 HNSW, pgvector HNSW):
-        // chunks whose similarities tie within 0.002 may swap places or cross the depth edge.
+        // Vector hits come from two approximate indexes (usearch f16 HNSW, pgvector HNSW) over the
+        // test's untrained model, whose vectors crowd into a narrow cone: near-ties swap places, and
+        // either graph search may miss a neighbour the other finds (a 0.01 gap seen once in CI). So:
+        // nearly the same chunks, and the same similarity for a chunk both return (the same stored
+        // vector, rounded to f16 by one side).
         const a = allScores.sqlite![i]!;
         const b = allScores.postgres![i]!;
         expect(received.length).toBe(expected.length);
@@ -185,7 +188,8 @@ describe("engine", () => {
         );
         if (mode === "vector") {
           expected.forEach((line, j) => {
-            if (chunkOf(line) !== chunkOf(received[j]!)) expect(Math.abs(a[j]! - b[j]!)).toBeLessThan(0.002);
+            const k = received.findIndex((r) => chunkOf(r) === chunkOf(line));
+            if (k !== -1) expect(Math.abs(a[j]! - b[k]!), chunkOf(line)).toBeLessThan(0.002);
           });
         }
       });
