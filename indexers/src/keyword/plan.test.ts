@@ -8,7 +8,7 @@ import { executePlan, fts5Expr, type PlanExecutor } from "./plan.js";
 import { PostgresPlanExecutor } from "./postgres.js";
 import { chunkStats, chunkStatsFor, columnStats } from "./postgres-terms.js";
 import { fts5MatchExpression, searchTerms } from "./query.js";
-import { FtsStatsCache, SqlitePlanExecutor } from "./sqlite.js";
+import { SqlitePlanExecutor } from "./sqlite.js";
 
 describe("keyword search plan", () => {
   const fixed = (df: Record<string, number>, ids: number[] = []): PlanExecutor & { asked: string[] } => {
@@ -146,7 +146,7 @@ describe.each(reachableKeywordIndexes())("planned keyword search on $name", (fix
     const { index, store } = await fixture.open();
     await fill(index);
     if (fixture.name === "sqlite") {
-      const executor = new SqlitePlanExecutor(store.db as never, new FtsStatsCache(), undefined);
+      const executor = new SqlitePlanExecutor(store.db as never, undefined);
       // alpha (60 chunks) + beta (40) postings: over a budget of 50, so beta alone, 40 chunks, under a cap of 45.
       const chosen = await executePlan("alpha beta", executor, { cap: 45, budget: 50 });
       expect(chosen).toMatchObject({ exhaustive: true, dropped: ["alpha"] });
@@ -185,7 +185,7 @@ describe.each(reachableKeywordIndexes())("planned keyword search on $name", (fix
     await fill(index);
     const executor =
       fixture.name === "sqlite"
-        ? new SqlitePlanExecutor(store.db as never, new FtsStatsCache(), undefined)
+        ? new SqlitePlanExecutor(store.db as never, undefined)
         : new PostgresPlanExecutor(store.db as never, undefined);
     // gamma (30 chunks) + delta (24): delta alone is matched, gamma weighs in the ranking of its best 5.
     const chosen = await executePlan("gamma delta", executor, {

@@ -154,7 +154,6 @@ class SqliteKeywordIndex implements KeywordIndex {
   constructor(
     private readonly db: Db,
     private readonly inTransaction = false,
-    private readonly ftsStats = new FtsStatsCache(),
   ) {}
 
   /** Runs `fn` in a transaction (or the batch's), applying its document-frequency changes before the commit. */
@@ -170,7 +169,7 @@ class SqliteKeywordIndex implements KeywordIndex {
   batch<T>(fn: (index: KeywordIndex) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
     return this.db.transaction().execute(async (trx) => {
-      const result = await fn(new SqliteKeywordIndex(trx, true, this.ftsStats));
+      const result = await fn(new SqliteKeywordIndex(trx, true));
       await applyTermDfJournal(trx);
       return result;
     });
@@ -400,7 +399,7 @@ class SqliteKeywordIndex implements KeywordIndex {
     if (terms.length === 0) return [];
     const phrases = terms.map(termPhrase).filter((p): p is string => p !== undefined);
     if (phrases.length === 0) return [];
-    const executor = new SqlitePlanExecutor(this.db, this.ftsStats, await this.narrowing(query.filters));
+    const executor = new SqlitePlanExecutor(this.db, await this.narrowing(query.filters));
     const chosen = await executePlan(query.query, executor, { limit });
     if (chosen.ids.length === 0) return [];
     const { df, chunks, tokens } = await executor.frequencies(phrases);
@@ -865,35 +864,6 @@ function filterSql(filters: SearchFilters | undefined): RawBuilder<unknown> {
   return parts.length === 0 ? sql`` : sql.join(parts, sql` `);
 }
 
-/**
- * Document frequencies and totals of `chunks_fts`, for planning and scoring
- * (`plan.ts`, `bm25.ts`): the frequencies from `term_df` (kept by the
- * writer, see `ensureTermDf`), the totals from FTS5's own record of them
- * (`chunks_fts_data` row 1: the row count, then each column's token count,
- * as varints). Both change in the write transactions that change the
- * rows they count.
- */
-export class FtsStatsCache {
-  async read(
-    db: Db,
-    phrases: readonly string[],
-  ): Promise<{ df: Map<string, number>; chunks: number; tokens: number }> {
-    const { rows } = await sql<{ block: Uint8Array }>`select block from chunks_fts_data where id = 1`.execute(
-      db,
-    );
-    const block = rows[0]?.block;
-    const totals = block ? parseTotals(block) : { chunks: 0, tokens: 0 };
-    const df = new Map<string, number>(phrases.map((p) => [p, 0]));
-    const unique = [...new Set(phrases)];
-    if (unique.length > 0) {
-      const found = await sql<{ term: string; df: number }>`
-        select term, df from term_df where term in (${sql.join(unique)})`.execute(db);
-      for (const r of found.rows) df.set(r.term, Number(r.df));
-    }
-    return { df, ...totals };
-  }
-}
-
 /** FTS5's averages record: varint row count, then one varint token total per column. */
 function parseTotals(block: Uint8Array): { chunks: number; tokens: number } {
   let at = 0;
@@ -930,9 +900,12 @@ export class SqlitePlanExecutor implements PlanExecutor {
   private readonly where: RawBuilder<unknown>;
   private readonly sqlFiltered: boolean;
 
+  /** Document frequencies read so far by this query (planning, then scoring, ask for the same terms). */
+  private readonly df = new Map<string, number>();
+  private totals: { chunks: number; tokens: number } | undefined;
+
   constructor(
     private readonly db: Db,
-    private readonly stats: FtsStatsCache,
     filters: SearchFilters | undefined,
   ) {
     this.pathFilter = filters?.pathGlob ? globToRegExp(filters.pathGlob) : undefined;
@@ -942,8 +915,31 @@ export class SqlitePlanExecutor implements PlanExecutor {
     this.filtered = this.sqlFiltered || this.pathFilter !== undefined;
   }
 
-  frequencies(phrases: readonly string[]) {
-    return this.stats.read(this.db, phrases);
+  /**
+   * Document frequencies and totals of `chunks_fts`, for planning and scoring (`plan.ts`,
+   * `bm25.ts`): the frequencies from `term_df` (kept by the writer, see `ensureTermDf`), the
+   * totals from FTS5's own record of them (`chunks_fts_data` row 1: the row count, then each
+   * column's token count, as varints). Both change in the write transactions that change the
+   * rows they count; each is read once per query.
+   */
+  async frequencies(
+    phrases: readonly string[],
+  ): Promise<{ df: Map<string, number>; chunks: number; tokens: number }> {
+    if (!this.totals) {
+      const { rows } = await sql<{
+        block: Uint8Array;
+      }>`select block from chunks_fts_data where id = 1`.execute(this.db);
+      const block = rows[0]?.block;
+      this.totals = block ? parseTotals(block) : { chunks: 0, tokens: 0 };
+    }
+    const missing = [...new Set(phrases)].filter((p) => !this.df.has(p));
+    if (missing.length > 0) {
+      for (const p of missing) this.df.set(p, 0);
+      const found = await sql<{ term: string; df: number }>`
+        select term, df from term_df where term in (${sql.join(missing)})`.execute(this.db);
+      for (const r of found.rows) this.df.set(r.term, Number(r.df));
+    }
+    return { df: new Map(phrases.map((p) => [p, this.df.get(p)!])), ...this.totals };
   }
 
   async candidates(expr: PlanExpr, max: number): Promise<PlanCandidates> {
