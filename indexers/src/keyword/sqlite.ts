@@ -815,11 +815,13 @@ async function ensureTermDf(db: Db, options: { refill: boolean }): Promise<void>
       db,
     );
   }
+  const exists = async (q: Db) =>
+    (await sql`select 1 from sqlite_master where type = 'table' and name = 'term_df'`.execute(q)).rows
+      .length > 0;
+  // Checked before the (write-locking) transaction: opening an index that has it must not wait for a writer.
+  if (!options.refill && (await exists(db))) return;
   await db.transaction().execute(async (trx) => {
-    const existing = await sql`select 1 from sqlite_master where type = 'table' and name = 'term_df'`.execute(
-      trx,
-    );
-    if (existing.rows.length > 0 && !options.refill) return;
+    if (!options.refill && (await exists(trx))) return;
     await sql`drop table if exists term_df`.execute(trx);
     await sql`create table term_df (term text primary key, df integer not null) without rowid`.execute(trx);
     await sql`create virtual table if not exists temp.chunks_fts_rows using fts5vocab(main, chunks_fts, row)`.execute(
