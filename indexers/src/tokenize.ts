@@ -1,3 +1,5 @@
+import { Precomputed } from "./precomputed.js";
+
 /**
  * Identifier-aware tokens for the keyword index.
  *
@@ -64,17 +66,14 @@ export function expansionTerms(text: string): string[] {
 }
 
 /**
- * `ftsText` values already computed elsewhere, by text. Local ingest chunks
- * files in worker threads, which also compute the chunks' expansion terms
- * there (`withFtsTexts`), so the one thread that writes the index does not
- * redo the costliest step it would otherwise run. `ftsText` is a pure
- * function of its argument, so a value found here is the value it computes.
+ * `ftsText` values computed in local ingest's worker threads with the chunks
+ * (`withFtsTexts`): the costliest step the writer would otherwise run.
  */
-let precomputed: ReadonlyMap<string, string> | undefined;
+const precomputed = new Precomputed<string>();
 
 /** The text to give SQLite FTS5 (or tsvector) for a chunk: the original text plus its expansion terms. */
 export function ftsText(text: string): string {
-  const known = precomputed?.get(text);
+  const known = precomputed.get(text);
   if (known !== undefined) return known;
   const terms = expansionTerms(text);
   return terms.length === 0 ? text : `${text}\n${terms.join(" ")}`;
@@ -89,23 +88,17 @@ export function expansionLines(texts: readonly string[]): string[] {
  * Runs `fn` with the `ftsText` of each of `texts` known in advance from
  * `lines` (`expansionLines(texts)`, computed in another thread).
  */
-export async function withFtsTexts<T>(
+export function withFtsTexts<T>(
   texts: readonly string[],
-  lines: readonly string[],
+  lines: readonly (string | undefined)[],
   fn: () => Promise<T>,
 ): Promise<T> {
-  const known = new Map<string, string>();
-  for (let i = 0; i < texts.length; i++) {
+  const values = texts.map((text, i) => {
     const line = lines[i];
-    if (line !== undefined) known.set(texts[i]!, line === "" ? texts[i]! : `${texts[i]!}\n${line}`);
-  }
-  const previous = precomputed;
-  precomputed = known;
-  try {
-    return await fn();
-  } finally {
-    precomputed = previous;
-  }
+    if (line === undefined) return undefined;
+    return line === "" ? text : `${text}\n${line}`;
+  });
+  return precomputed.with(texts, values, fn);
 }
 
 /** Terms for a query: each word's parts and its joined form, so queries match `ftsText` forms. */

@@ -1,4 +1,5 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
+import { Precomputed } from "../precomputed.js";
 
 /**
  * How the SQLite adapter stores chunk text: raw DEFLATE (zlib level 1, the
@@ -17,18 +18,13 @@ const LEVEL = 1;
 
 export type StoredChunkText = string | Uint8Array;
 
-/**
- * Stored values already computed elsewhere, by text: local ingest compresses
- * chunk texts in its worker threads (`withEncodedChunkTexts`), so the one
- * thread that writes the index does not. `encodeChunkText` is a pure
- * function of its argument, so a value found here is the value it computes.
- */
-let precomputed: ReadonlyMap<string, StoredChunkText> | undefined;
+/** Stored values computed in local ingest's worker threads (`withEncodedChunkTexts`), not by the writer. */
+const precomputed = new Precomputed<StoredChunkText>();
 
 /** The value to store for a chunk's text. */
 export function encodeChunkText(text: string): StoredChunkText {
   if (text.length < MIN_COMPRESSED_LENGTH) return text;
-  const known = precomputed?.get(text);
+  const known = precomputed.get(text);
   if (known !== undefined) return known;
   const raw = Buffer.from(text, "utf8");
   const packed = deflateRawSync(raw, { level: LEVEL });
@@ -45,26 +41,16 @@ export function decodeChunkText(stored: StoredChunkText): string {
  * Runs `fn` with the stored value of each of `texts` known in advance from
  * `encoded` (`encodeChunkText` of each, computed in another thread).
  */
-export async function withEncodedChunkTexts<T>(
+export function withEncodedChunkTexts<T>(
   texts: readonly string[],
-  encoded: readonly StoredChunkText[],
+  encoded: readonly (StoredChunkText | undefined)[],
   fn: () => Promise<T>,
 ): Promise<T> {
-  const known = new Map<string, StoredChunkText>();
-  for (let i = 0; i < texts.length; i++) {
-    const value = encoded[i];
-    // A worker thread's message delivers a Buffer as a plain Uint8Array: a Buffer again (no copy), as stored.
-    if (value !== undefined)
-      known.set(
-        texts[i]!,
-        typeof value === "string" ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength),
-      );
-  }
-  const previous = precomputed;
-  precomputed = known;
-  try {
-    return await fn();
-  } finally {
-    precomputed = previous;
-  }
+  // A worker thread's message delivers a Buffer as a plain Uint8Array: a Buffer again (no copy), as stored.
+  const values = encoded.map((value) =>
+    value === undefined || typeof value === "string"
+      ? value
+      : Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+  );
+  return precomputed.with(texts, values, fn);
 }
