@@ -454,63 +454,32 @@ export async function runMcpScaleBench(): Promise<void> {
     directRun = await runPasses(caller, plan, reads);
     // Hybrid taken apart, in-process only: the keyword side at hybrid's depth, and hybrid without the source filter.
     const all = kinds.flatMap((k) => plan.queries[k]);
-    extra.set(
-      "keyword at hybrid's depth (limit 30), source filter",
-      await timePass(
+    const atDepth =
+      (mode: "keyword" | "vector", filters: { sourceIds: string[] } | undefined) => async (q: string) => {
+        const r = await engine.search({ query: q, limit: 30, mode, ...(filters ? { filters } : {}) });
+        return { count: r.results.length, first: undefined };
+      };
+    const unfiltered = directCaller(engine, undefined);
+    const passes: Array<[string, string, (q: string) => Promise<Found>]> = [
+      [
+        "keyword at hybrid's depth (limit 30), source filter",
         "keyword, limit 30",
-        all,
-        async (q) => {
-          const r = await engine.search({ query: q, limit: 30, mode: "keyword", filters: { sourceIds } });
-          return { count: r.results.length, first: undefined };
-        },
-        caller.cpuMs,
-      ),
-    );
-    extra.set(
-      "hybrid without the source filter",
-      await timePass(
-        "hybrid, no filter",
-        all,
-        (q) => directCaller(engine, undefined).search(q, "hybrid"),
-        caller.cpuMs,
-      ),
-    );
-    for (const [label, filters] of [
+        atDepth("keyword", { sourceIds }),
+      ],
+      ["hybrid without the source filter", "hybrid, no filter", (q) => unfiltered.search(q, "hybrid")],
       [
         "vector side alone at hybrid's depth (embedding + usearch + chunksById, limit 30), source filter",
-        { sourceIds },
+        "vector 30, filter",
+        atDepth("vector", { sourceIds }),
       ],
-      ["vector side alone at hybrid's depth, without the source filter", undefined],
-    ] as const) {
-      extra.set(
-        label,
-        await timePass(
-          label.startsWith("vector side alone at hybrid's depth (")
-            ? "vector 30, filter"
-            : "vector 30, no filter",
-          all,
-          async (q) => {
-            const r = await engine.search({
-              query: q,
-              limit: 30,
-              mode: "vector",
-              ...(filters ? { filters } : {}),
-            });
-            return { count: r.results.length, first: undefined };
-          },
-          caller.cpuMs,
-        ),
-      );
-    }
-    extra.set(
-      "keyword without the source filter",
-      await timePass(
-        "keyword, no filter",
-        all,
-        (q) => directCaller(engine, undefined).search(q, "keyword"),
-        caller.cpuMs,
-      ),
-    );
+      [
+        "vector side alone at hybrid's depth, without the source filter",
+        "vector 30, no filter",
+        atDepth("vector", undefined),
+      ],
+      ["keyword without the source filter", "keyword, no filter", (q) => unfiltered.search(q, "keyword")],
+    ];
+    for (const [label, name, run] of passes) extra.set(label, await timePass(name, all, run, caller.cpuMs));
   } finally {
     await engine.close();
   }
