@@ -8,6 +8,7 @@ import { onTestFinished } from "vitest";
 import type { KeywordIndex } from "../ports/keyword-index.js";
 import { indexerMigrations } from "./migrations.js";
 import { openPostgresKeywordIndex } from "./postgres.js";
+import { BLOCK, decodeBlock, encodeBlock } from "./postings.js";
 import { openSqliteKeywordIndex } from "./sqlite.js";
 
 /** A keyword index adapter a contract test runs against. */
@@ -138,6 +139,7 @@ export async function indexProblems(
       limit 5`.execute(store.db);
     for (const r of wrong.rows)
       problems.push(`term_df says ${r.df ?? "nothing"} for "${r.term}", FTS5 counts ${r.doc ?? 0} chunks`);
+    problems.push(...(await postingsProblems(store)));
     return problems;
   }
   const stray = await one(
@@ -164,5 +166,69 @@ export async function indexProblems(
     sql`select count(*) as n from chunks c where c.fts_length > 0 and not exists (select 1 from keyword_postings p where p.chunk_id = c.id)`,
   );
   if (unindexed > 0) problems.push(`${unindexed} chunks without postings`);
+  return problems;
+}
+
+/**
+ * `term_postings` (kept by the writer) against FTS5's own index: for every
+ * term a query can ask for (ASCII), the same chunks, each with its weighted
+ * frequency and token count as FTS5 counts them; blocks well formed.
+ */
+async function postingsProblems(store: RelationalStore): Promise<string[]> {
+  const problems: string[] = [];
+  await sql`create virtual table if not exists temp.check_fts_instances using fts5vocab(main, chunks_fts, instance)`.execute(
+    store.db,
+  );
+  const { rows } = await sql<{ term: string; doc: number; col: string; n: number }>`
+    select term, doc, col, count(*) as n from temp.check_fts_instances group by term, doc, col`.execute(
+    store.db,
+  );
+  const weights: Record<string, number> = { name: 8, dir: 2, symbol: 4, body: 1 };
+  const lengths = new Map<number, number>();
+  const expected = new Map<string, Map<number, number>>();
+  for (const r of rows) {
+    lengths.set(r.doc, (lengths.get(r.doc) ?? 0) + r.n);
+    if (!/^[\x00-\x7f]*$/.test(r.term)) continue;
+    let docs = expected.get(r.term);
+    if (!docs) expected.set(r.term, (docs = new Map()));
+    docs.set(r.doc, (docs.get(r.doc) ?? 0) + weights[r.col]! * r.n);
+  }
+  const stored = await sql<{ term: string; first_id: number; data: Uint8Array }>`
+    select term, first_id, data from term_postings order by term, first_id`.execute(store.db);
+  const actual = new Map<string, Map<number, [number, number]>>();
+  let previous: { term: string; last: number } | undefined;
+  for (const r of stored.rows) {
+    const block = decodeBlock(Number(r.first_id), r.data);
+    if (block.ids.length === 0) problems.push(`empty block ${r.term}@${r.first_id}`);
+    if (block.ids.length > 2 * BLOCK)
+      problems.push(`block ${r.term}@${r.first_id} holds ${block.ids.length}`);
+    if (block.ids[0] !== Number(r.first_id))
+      problems.push(`block ${r.term}@${r.first_id} starts at ${block.ids[0]}`);
+    const start = previous?.term === r.term ? previous.last : -1;
+    if (block.ids.some((id, i) => id <= (i === 0 ? start : block.ids[i - 1]!)))
+      problems.push(`block ${r.term}@${r.first_id}: ids out of order`);
+    const header = encodeBlock(block);
+    if (Buffer.compare(Buffer.from(header), Buffer.from(r.data)) !== 0)
+      problems.push(`block ${r.term}@${r.first_id}: header or encoding differs`);
+    let docs = actual.get(r.term);
+    if (!docs) actual.set(r.term, (docs = new Map()));
+    block.ids.forEach((id, i) => docs.set(id, [block.f[i]!, block.len[i]!]));
+    previous = { term: r.term, last: block.ids[block.ids.length - 1] ?? start };
+  }
+  for (const term of new Set([...expected.keys(), ...actual.keys()])) {
+    const want = expected.get(term) ?? new Map<number, number>();
+    const got = actual.get(term) ?? new Map<number, [number, number]>();
+    for (const [doc, f] of want) {
+      const posting = got.get(doc);
+      if (!posting) problems.push(`term_postings lacks "${term}" in chunk ${doc}`);
+      else if (posting[0] !== f || posting[1] !== lengths.get(doc))
+        problems.push(
+          `term_postings says f=${posting[0]} len=${posting[1]} for "${term}" in chunk ${doc}, FTS5 counts ${f} / ${lengths.get(doc)}`,
+        );
+    }
+    for (const doc of got.keys())
+      if (!want.has(doc)) problems.push(`term_postings has "${term}" in chunk ${doc}, FTS5 does not`);
+    if (problems.length > 20) break;
+  }
   return problems;
 }

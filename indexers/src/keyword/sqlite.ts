@@ -39,6 +39,7 @@ import {
   termPhrase,
 } from "./plan.js";
 import { chunkStatsFor, columnStats, type TermStats } from "./postgres-terms.js";
+import { PostingsJournal, rankByPostings, rowStats, type ScoredChunk } from "./postings.js";
 import { makeSnippet, requiredLiterals, searchTerms, trigramMatchExpression } from "./query.js";
 import { compileGrepPattern, InvalidPatternError } from "./regex.js";
 
@@ -70,6 +71,11 @@ const BM25_WEIGHTS = [8, 2, 4, 1] as const;
  * 23.8 / 50.0 to 19.4 / 46.2 ms (warm, bench/RESULTS.md "scale").
  */
 const SQLITE_MMAP_BYTES = 2 ** 31;
+/**
+ * With filters, the best-ranked chunks are checked against them until `limit` pass; after this
+ * many, the search goes through the candidate plan instead, which applies the filters in SQL.
+ */
+const FILTERED_RANKING_CAP = 20_000;
 /** Rows per multi-row INSERT (well under SQLite's 32766 bound variables). */
 const INSERT_BATCH = 400;
 
@@ -95,6 +101,7 @@ export async function ensureSqliteKeywordTables(db: Db): Promise<void> {
   );
   if (old) await rebuildWordIndex(db);
   await ensureTermDf(db, { refill: old === true });
+  await ensurePostings(db, { refill: old === true });
   await sql`create virtual table if not exists chunks_trigram using fts5(text, tokenize = 'trigram', content = '', contentless_delete = 1, detail = none)`.execute(
     db,
   );
@@ -270,10 +277,13 @@ class SqliteKeywordIndex implements KeywordIndex {
         )}`.execute(trx);
         await insertFtsRows(
           trx,
-          batch.map(
-            ({ id, chunk: c }) =>
-              sql`${id}, ${nameTerms}, ${dirTerms}, ${ftsText(c.symbolPath)}, ${ftsText(c.text)}`,
-          ),
+          batch.map(({ id, chunk: c }) => ({
+            id,
+            name: nameTerms,
+            dir: dirTerms,
+            symbol: ftsText(c.symbolPath),
+            body: ftsText(c.text),
+          })),
         );
         await sql`insert into chunks_trigram (rowid, text) values ${sql.join(
           batch.map(({ id, chunk: c }) => sql`(${id}, ${c.text})`),
@@ -399,8 +409,66 @@ class SqliteKeywordIndex implements KeywordIndex {
     if (terms.length === 0) return [];
     const phrases = terms.map(termPhrase).filter((p): p is string => p !== undefined);
     if (phrases.length === 0) return [];
-    const executor = new SqlitePlanExecutor(this.db, await this.narrowing(query.filters));
-    const chosen = await executePlan(query.query, executor, { limit });
+    const filters = await this.narrowing(query.filters);
+    const executor = new SqlitePlanExecutor(this.db, filters);
+    const { df, chunks, tokens } = await executor.frequencies(phrases);
+    const filtered = Boolean(
+      filters?.sourceIds || filters?.languages?.length || filters?.kinds?.length || filters?.pathGlob,
+    );
+    const { ranked, complete } = await rankByPostings(
+      this.db,
+      phrases,
+      { chunks, tokens, df },
+      limit,
+      filtered
+        ? { accept: (page) => this.passing(page, filters), maxExamined: FILTERED_RANKING_CAP }
+        : undefined,
+    );
+    if (complete) {
+      if (ranked.length === 0) return [];
+      const { rows } = await sql<StoredHitRow>`
+        select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text, 0 as score
+        from chunks c join documents d on d.id = c.document_id where c.id in (${sql.join(ranked.map((r) => r.id))})`.execute(
+        this.db,
+      );
+      const byId = new Map(rows.map((r) => [Number(r.id), r]));
+      return ranked.flatMap(({ id, score }) => {
+        const stored = byId.get(id);
+        return stored ? [hitFromRow({ ...decodeRow(stored), score }, terms)] : [];
+      });
+    }
+    return this.searchByPlan(query.query, terms, phrases, limit, executor);
+  }
+
+  /** Of `page` (chunks in score order), the ones the filters keep, in the same order. */
+  private async passing(
+    page: readonly ScoredChunk[],
+    filters: SearchFilters | undefined,
+  ): Promise<ScoredChunk[]> {
+    const pathFilter = filters?.pathGlob ? globToRegExp(filters.pathGlob) : undefined;
+    const kept = new Set<number>();
+    for (let at = 0; at < page.length; at += INSERT_BATCH * 4) {
+      const ids = page.slice(at, at + INSERT_BATCH * 4).map((c) => c.id);
+      const { rows } = await sql<{ id: number; path: string }>`
+        select c.id, d.path from chunks c join documents d on d.id = c.document_id
+        where c.id in (${sql.join(ids)}) ${filterSql(filters)}`.execute(this.db);
+      for (const r of rows) if (!pathFilter || pathFilter.test(r.path)) kept.add(Number(r.id));
+    }
+    return page.filter((c) => kept.has(c.id));
+  }
+
+  /**
+   * Search through the candidate plan (`plan.ts`), FTS5 applying the filters: for filters that keep
+   * too few of the best-ranked chunks for `rankByPostings` to find `limit` of them cheaply.
+   */
+  private async searchByPlan(
+    text: string,
+    terms: string[],
+    phrases: string[],
+    limit: number,
+    executor: SqlitePlanExecutor,
+  ): Promise<SearchHit[]> {
+    const chosen = await executePlan(text, executor, { limit });
     if (chosen.ids.length === 0) return [];
     const { df, chunks, tokens } = await executor.frequencies(phrases);
     const score = bm25Scorer(phrases, { chunks, tokens, df });
@@ -727,11 +795,17 @@ interface FtsSourceRow {
   text: StoredChunkText;
 }
 
-/**
- * `rowid, name, dir, symbol, body` of chunk rows, exactly as they were (or
- * are to be) inserted into `chunks_fts`.
- */
-function ftsRows(rows: readonly FtsSourceRow[]): RawBuilder<unknown>[] {
+/** A row of `chunks_fts`: rowid (the chunk id) and its four columns. */
+interface FtsRow {
+  id: number;
+  name: string;
+  dir: string;
+  symbol: string;
+  body: string;
+}
+
+/** The `chunks_fts` rows of chunk rows, exactly as they were (or are to be) inserted. */
+function ftsRows(rows: readonly FtsSourceRow[]): FtsRow[] {
   const byPath = new Map<string, { nameTerms: string; dirTerms: string }>();
   return rows.map((r) => {
     let cols = byPath.get(r.path);
@@ -739,8 +813,18 @@ function ftsRows(rows: readonly FtsSourceRow[]): RawBuilder<unknown>[] {
       cols = pathColumns(r.path);
       byPath.set(r.path, cols);
     }
-    return sql`${r.id}, ${cols.nameTerms}, ${cols.dirTerms}, ${ftsText(r.symbol_path)}, ${ftsText(decodeChunkText(r.text))}`;
+    return {
+      id: r.id,
+      name: cols.nameTerms,
+      dir: cols.dirTerms,
+      symbol: ftsText(r.symbol_path),
+      body: ftsText(decodeChunkText(r.text)),
+    };
   });
+}
+
+function ftsValues(rows: readonly FtsRow[]): RawBuilder<unknown> {
+  return sql.join(rows.map((r) => sql`(${r.id}, ${r.name}, ${r.dir}, ${r.symbol}, ${r.body})`));
 }
 
 /** Re-creates every `chunks_fts` row from the chunk rows (after a change of the table's definition). */
@@ -751,7 +835,7 @@ async function rebuildWordIndex(db: Db): Promise<void> {
       select c.id, d.path, c.symbol_path, c.text from chunks c join documents d on d.id = c.document_id
       where c.id > ${after} order by c.id limit ${INSERT_BATCH}`.execute(db);
     if (rows.length === 0) return;
-    await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${sql.join(ftsRows(rows).map((v) => sql`(${v})`))}`.execute(
+    await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${ftsValues(ftsRows(rows))}`.execute(
       db,
     );
     after = rows[rows.length - 1]!.id;
@@ -770,11 +854,28 @@ async function deleteDocument(db: Db, documentId: number): Promise<void> {
   await sql`delete from documents where id = ${documentId}`.execute(db);
 }
 
-/** Adds rows (`ftsRows` values) to `chunks_fts`, and to the journal `applyTermDfJournal` counts them from. */
-async function insertFtsRows(db: Db, values: readonly RawBuilder<unknown>[]): Promise<void> {
-  const rows = sql.join(values.map((v) => sql`(${v})`));
-  await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${rows}`.execute(db);
-  await sql`insert into temp.fts_added (rowid, name, dir, symbol, body) values ${rows}`.execute(db);
+/**
+ * Adds rows to `chunks_fts`, to the journal `applyTermDfJournal` counts them from, and their
+ * postings to the transaction's `PostingsJournal`.
+ */
+async function insertFtsRows(db: Db, rows: readonly FtsRow[]): Promise<void> {
+  const values = ftsValues(rows);
+  await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${values}`.execute(db);
+  await sql`insert into temp.fts_added (rowid, name, dir, symbol, body) values ${values}`.execute(db);
+  const journal = postingsJournal(db);
+  for (const r of rows) journal.add(r.id, rowStats(r, BM25_WEIGHTS));
+}
+
+/** The postings journal of a transaction (`db` is the transaction). */
+const postingsJournals = new WeakMap<Db, PostingsJournal>();
+
+function postingsJournal(db: Db): PostingsJournal {
+  let journal = postingsJournals.get(db);
+  if (!journal) {
+    journal = new PostingsJournal();
+    postingsJournals.set(db, journal);
+  }
+  return journal;
 }
 
 /**
@@ -782,13 +883,15 @@ async function insertFtsRows(db: Db, values: readonly RawBuilder<unknown>[]): Pr
  * they were inserted with (only then do they leave the bm25() totals), and
  * journals them for `term_df`.
  */
-async function deleteFtsRows(db: Db, values: readonly RawBuilder<unknown>[]): Promise<void> {
+async function deleteFtsRows(db: Db, rows: readonly FtsRow[]): Promise<void> {
   await sql`insert into chunks_fts (chunks_fts, rowid, name, dir, symbol, body) values ${sql.join(
-    values.map((v) => sql`('delete', ${v})`),
+    rows.map((r) => sql`('delete', ${r.id}, ${r.name}, ${r.dir}, ${r.symbol}, ${r.body})`),
   )}`.execute(db);
-  await sql`insert into temp.fts_removed (rowid, name, dir, symbol, body) values ${sql.join(values.map((v) => sql`(${v})`))}`.execute(
+  await sql`insert into temp.fts_removed (rowid, name, dir, symbol, body) values ${ftsValues(rows)}`.execute(
     db,
   );
+  const journal = postingsJournal(db);
+  for (const r of rows) journal.remove(r.id, rowStats(r, BM25_WEIGHTS));
 }
 
 /**
@@ -831,8 +934,49 @@ async function ensureTermDf(db: Db, options: { refill: boolean }): Promise<void>
   });
 }
 
-/** Applies the journal of `chunks_fts` rows added and removed since the last call to `term_df`, then empties it. */
+/**
+ * `term_postings` (`postings.ts`), kept by the writer like `term_df`; an index made before it
+ * existed gets it filled from its chunk rows once, when opened.
+ */
+async function ensurePostings(db: Db, options: { refill: boolean }): Promise<void> {
+  const exists = async (q: Db) =>
+    (await sql`select 1 from sqlite_master where type = 'table' and name = 'term_postings'`.execute(q)).rows
+      .length > 0;
+  if (!options.refill && (await exists(db))) return;
+  await db.transaction().execute(async (trx) => {
+    if (!options.refill && (await exists(trx))) return;
+    await sql`drop table if exists term_postings`.execute(trx);
+    await sql`create table term_postings (term text not null, first_id integer not null, data blob not null,
+      primary key (term, first_id)) without rowid`.execute(trx);
+    const journal = new PostingsJournal();
+    let pending = 0;
+    for (let after = 0; ; ) {
+      const { rows } = await sql<FtsSourceRow>`
+        select c.id, d.path, c.symbol_path, c.text from chunks c join documents d on d.id = c.document_id
+        where c.id > ${after} order by c.id limit ${INSERT_BATCH}`.execute(trx);
+      if (rows.length === 0) break;
+      for (const r of ftsRows(rows)) journal.add(r.id, rowStats(r, BM25_WEIGHTS));
+      after = rows[rows.length - 1]!.id;
+      pending += rows.length;
+      if (pending >= POSTINGS_FILL_SLICE) {
+        await journal.apply(trx);
+        pending = 0;
+      }
+    }
+    await journal.apply(trx);
+  });
+}
+
+/** Chunks whose postings are gathered in memory before they are written, when filling `term_postings`. */
+const POSTINGS_FILL_SLICE = 4000;
+
+/**
+ * Applies the journal of `chunks_fts` rows added and removed since the last call to `term_df` and
+ * `term_postings`, then empties it.
+ */
 async function applyTermDfJournal(db: Db): Promise<void> {
+  const journal = postingsJournals.get(db);
+  if (journal && !journal.empty) await journal.apply(db);
   await sql`insert into term_df (term, df) select term, doc from temp.fts_added_rows where true
     on conflict (term) do update set df = df + excluded.df`.execute(db);
   await sql`update term_df set df = df - r.doc from temp.fts_removed_rows r where term_df.term = r.term`.execute(

@@ -1,0 +1,445 @@
+import { type Kysely, sql } from "kysely";
+import { bm25Idf } from "./bm25.js";
+import { addColumn, type TermStats } from "./postgres-terms.js";
+
+/**
+ * `term_postings`: the SQLite keyword index's own postings, for ranking.
+ *
+ * FTS5 finds the chunks holding a term quickly, but ranks them through its
+ * bm25() function, row by row, reading positions, and counting each
+ * phrase's rows again on every query: a common word took ~200 ms at 1M
+ * chunks. Ranking needs far less: per term, the chunks holding it, each
+ * with its weighted term frequency (`f`, the sum of the column weights of
+ * its occurrences) and its token count (`len`). Stored here, in chunk-id
+ * order, in blocks of up to `BLOCK` postings (`term, first_id → data`), a
+ * query reads each of its terms' blocks once and adds up BM25 — FTS5's
+ * formula (`bm25.ts`) — for every chunk holding any term: the exhaustive,
+ * exact answer, with no candidate step.
+ *
+ * The writer keeps the table: every chunk row added to or removed from
+ * `chunks_fts` is journaled with its stats (`rowStats`, FTS5's tokenizer in
+ * TypeScript: `unicode61.ts`, `porter.ts`), and the journal is applied in
+ * the same transaction (`applyPostings`). Chunk ids only grow, so adding a
+ * chunk rewrites only the last block of each of its terms.
+ *
+ * A block's data: varint count, varint largest `f`, varint smallest `len`
+ * (a bound of the block's BM25 for any index totals), then per posting
+ * varint id gap (from the previous id; the first from `first_id`, so 0),
+ * varint `f`, varint `len`.
+ */
+
+type Db = Kysely<unknown>;
+
+/** Postings per block when appending (a block holds up to twice this before it is split). */
+export const BLOCK = 128;
+
+/** One term's postings of one block, ascending ids. */
+export interface Postings {
+  ids: number[];
+  f: number[];
+  len: number[];
+}
+
+function writeVarint(out: number[], value: number): void {
+  let v = value;
+  while (v >= 0x80) {
+    out.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
+}
+
+export function encodeBlock(block: Postings): Uint8Array {
+  const out: number[] = [];
+  const n = block.ids.length;
+  let maxF = 0;
+  let minLen = Number.MAX_SAFE_INTEGER;
+  for (let i = 0; i < n; i++) {
+    if (block.f[i]! > maxF) maxF = block.f[i]!;
+    if (block.len[i]! < minLen) minLen = block.len[i]!;
+  }
+  writeVarint(out, n);
+  writeVarint(out, maxF);
+  writeVarint(out, n === 0 ? 0 : minLen);
+  let prev = block.ids[0] ?? 0;
+  for (let i = 0; i < n; i++) {
+    writeVarint(out, block.ids[i]! - prev);
+    prev = block.ids[i]!;
+    writeVarint(out, block.f[i]!);
+    writeVarint(out, block.len[i]!);
+  }
+  return Uint8Array.from(out);
+}
+
+export function decodeBlock(firstId: number, data: Uint8Array): Postings {
+  const block: Postings = { ids: [], f: [], len: [] };
+  forEachPosting(firstId, data, (id, f, len) => {
+    block.ids.push(id);
+    block.f.push(f);
+    block.len.push(len);
+  });
+  return block;
+}
+
+/** Calls `fn` for each posting of a block, in id order. */
+export function forEachPosting(
+  firstId: number,
+  data: Uint8Array,
+  fn: (id: number, f: number, len: number) => void,
+): void {
+  let at = 0;
+  const varint = (): number => {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      const byte = data[at++]!;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value;
+      scale *= 128;
+    }
+  };
+  const n = varint();
+  varint();
+  varint();
+  let id = firstId;
+  for (let i = 0; i < n; i++) {
+    id += varint();
+    const f = varint();
+    fn(id, f, varint());
+  }
+}
+
+/** A chunk row's stats as FTS5 counts them: the four columns of `chunks_fts`, weighted. */
+export function rowStats(
+  columns: { name: string; dir: string; symbol: string; body: string },
+  weights: readonly number[],
+): TermStats {
+  const stats: TermStats = { length: 0, terms: new Map() };
+  addColumn(stats, columns.name, weights[0]!);
+  addColumn(stats, columns.dir, weights[1]!);
+  addColumn(stats, columns.symbol, weights[2]!);
+  addColumn(stats, columns.body, weights[3]!);
+  return stats;
+}
+
+/** The postings a transaction adds and removes, applied before it commits. */
+export class PostingsJournal {
+  /** term → chunk id → [f, len] added, or null: removed. */
+  private readonly changes = new Map<string, Map<number, [number, number] | null>>();
+
+  get empty(): boolean {
+    return this.changes.size === 0;
+  }
+
+  add(id: number, stats: TermStats): void {
+    for (const [term, f] of stats.terms) this.termChanges(term).set(id, [f, stats.length]);
+  }
+
+  remove(id: number, stats: TermStats): void {
+    for (const term of stats.terms.keys()) {
+      const changes = this.termChanges(term);
+      // Added earlier in this transaction: never stored, so nothing to remove.
+      if (changes.get(id)) changes.delete(id);
+      else changes.set(id, null);
+    }
+  }
+
+  private termChanges(term: string): Map<number, [number, number] | null> {
+    let changes = this.changes.get(term);
+    if (!changes) {
+      changes = new Map();
+      this.changes.set(term, changes);
+    }
+    return changes;
+  }
+
+  /** Writes the changes to `term_postings` and empties the journal. */
+  async apply(db: Db): Promise<void> {
+    const terms = [...this.changes.keys()].filter((t) => this.changes.get(t)!.size > 0);
+    const loaded = new Map<string, Map<number, Uint8Array>>();
+    const put = (term: string, firstId: number, data: Uint8Array) => {
+      let blocks = loaded.get(term);
+      if (!blocks) {
+        blocks = new Map();
+        loaded.set(term, blocks);
+      }
+      blocks.set(firstId, data);
+    };
+    // Each term's last block (appends go there), a few hundred terms per statement.
+    for (let at = 0; at < terms.length; at += 400) {
+      const some = terms.slice(at, at + 400);
+      const { rows } = await sql<{ term: string; first_id: number; data: Uint8Array }>`
+        select p.term, p.first_id, p.data from term_postings p join (
+          select term, max(first_id) as last from term_postings where term in (${sql.join(some)}) group by term
+        ) l on p.term = l.term and p.first_id = l.last`.execute(db);
+      for (const r of rows) put(r.term, Number(r.first_id), r.data);
+    }
+    // Changes below a term's last block (removed chunks, mostly): the blocks covering them, one
+    // range per run of nearby ids.
+    for (const term of terms) {
+      const lastKey = Math.max(-1, ...(loaded.get(term)?.keys() ?? []));
+      const below = [...this.changes.get(term)!.keys()].filter((id) => id < lastKey).sort((a, b) => a - b);
+      for (let i = 0; i < below.length; ) {
+        let j = i;
+        while (j + 1 < below.length && below[j + 1]! - below[j]! < RUN_GAP) j++;
+        const { rows } = await sql<{ first_id: number; data: Uint8Array }>`
+          select first_id, data from term_postings where term = ${term} and first_id <= ${below[j]!} and first_id >= coalesce(
+            (select max(first_id) from term_postings where term = ${term} and first_id <= ${below[i]!}), 0)`.execute(
+          db,
+        );
+        for (const r of rows) put(term, Number(r.first_id), r.data);
+        i = j + 1;
+      }
+    }
+    const deletes: Array<[string, number]> = [];
+    const writes: Array<[string, number, Uint8Array]> = [];
+    for (const term of terms) {
+      const stored = [...(loaded.get(term) ?? new Map<number, Uint8Array>())].sort((a, b) => a[0] - b[0]);
+      applyTermChanges(term, stored, this.changes.get(term)!, deletes, writes);
+    }
+    this.changes.clear();
+    for (let at = 0; at < deletes.length; at += 400) {
+      const some = deletes.slice(at, at + 400);
+      await sql`delete from term_postings where (term, first_id) in (values ${sql.join(
+        some.map(([t, k]) => sql`(${t}, ${k})`),
+      )})`.execute(db);
+    }
+    for (let at = 0; at < writes.length; at += 300) {
+      const some = writes.slice(at, at + 300);
+      await sql`insert or replace into term_postings (term, first_id, data) values ${sql.join(
+        some.map(([t, k, d]) => sql`(${t}, ${k}, ${d})`),
+      )}`.execute(db);
+    }
+  }
+}
+
+/** Ids of one term's changes this close together are read as one range of blocks. */
+const RUN_GAP = 4096;
+
+interface StoredBlock {
+  /** The key it is stored under (undefined: new). */
+  key: number | undefined;
+  block: Postings;
+  changed: boolean;
+}
+
+/**
+ * Applies one term's changes to the blocks that hold or follow them (`stored`: key and data, ascending;
+ * the term's last block among them), and lists the rows to delete and to write.
+ */
+function applyTermChanges(
+  term: string,
+  stored: ReadonlyArray<[number, Uint8Array]>,
+  changes: Map<number, [number, number] | null>,
+  deletes: Array<[string, number]>,
+  writes: Array<[string, number, Uint8Array]>,
+): void {
+  const blocks: StoredBlock[] = stored.map(([key, data]) => ({
+    key,
+    block: decodeBlock(key, data),
+    changed: false,
+  }));
+  const first = (b: StoredBlock) => b.block.ids[0] ?? b.key ?? Number.MAX_SAFE_INTEGER;
+  const ids = [...changes.keys()].sort((a, b) => a - b);
+  let at = 0;
+  for (const id of ids) {
+    const change = changes.get(id)!;
+    while (at + 1 < blocks.length && first(blocks[at + 1]!) <= id) at++;
+    let target = blocks[at];
+    if (change === null) {
+      const i = target ? bisect(target.block.ids, id) : -1;
+      if (!target || target.block.ids[i] !== id) continue;
+      target.block.ids.splice(i, 1);
+      target.block.f.splice(i, 1);
+      target.block.len.splice(i, 1);
+      target.changed = true;
+      continue;
+    }
+    const tail = target?.block.ids[target.block.ids.length - 1];
+    if (
+      !target ||
+      (at === blocks.length - 1 && target.block.ids.length >= BLOCK && tail !== undefined && id > tail)
+    ) {
+      target = { key: undefined, block: { ids: [], f: [], len: [] }, changed: true };
+      blocks.push(target);
+      at = blocks.length - 1;
+    }
+    const i = bisect(target.block.ids, id);
+    if (target.block.ids[i] === id) {
+      target.block.f[i] = change[0];
+      target.block.len[i] = change[1];
+    } else {
+      target.block.ids.splice(i, 0, id);
+      target.block.f.splice(i, 0, change[0]);
+      target.block.len.splice(i, 0, change[1]);
+    }
+    target.changed = true;
+    if (target.block.ids.length >= 2 * BLOCK) {
+      const half = target.block.ids.length >> 1;
+      const rest: Postings = {
+        ids: target.block.ids.splice(half),
+        f: target.block.f.splice(half),
+        len: target.block.len.splice(half),
+      };
+      blocks.splice(at + 1, 0, { key: undefined, block: rest, changed: true });
+    }
+  }
+  const keys = new Set(blocks.filter((b) => b.block.ids.length > 0).map((b) => b.block.ids[0]!));
+  for (const b of blocks) {
+    if (b.key !== undefined && !keys.has(b.key)) deletes.push([term, b.key]);
+    if (b.block.ids.length > 0 && (b.changed || b.key !== b.block.ids[0]))
+      writes.push([term, b.block.ids[0]!, encodeBlock(b.block)]);
+  }
+}
+
+/** Index of the first element ≥ `value`. */
+function bisect(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const K1 = 1.2;
+const B = 0.75;
+const K1_PLUS_1 = K1 + 1.0;
+const ONE_MINUS_B = 1 - B;
+
+/** Per-query score accumulators, indexed by chunk id, reused (and cleared) across queries. */
+let accumulator = new Float64Array(1 << 16);
+let touched = new Int32Array(1 << 16);
+
+/** A chunk and its BM25 score. */
+export interface ScoredChunk {
+  id: number;
+  score: number;
+}
+
+/**
+ * The exact BM25 ranking of every chunk holding any of `phrases` (repeats
+ * count again, as in FTS5 and `bm25Scorer`): each phrase's postings are
+ * read in chunk-id order and their scores added up, in the phrases' order
+ * (so the sums are the ones `bm25Scorer` computes). Returns chunks best
+ * first (ties: lower id), while `accept` keeps fewer than `limit` of them;
+ * `accept` sees candidates in that order, a page at a time, and returns
+ * the ones that pass the query's filters.
+ */
+export async function rankByPostings(
+  db: Db,
+  phrases: readonly string[],
+  totals: { chunks: number; tokens: number; df: ReadonlyMap<string, number> },
+  limit: number,
+  filter?: { accept: (page: readonly ScoredChunk[]) => Promise<ScoredChunk[]>; maxExamined: number },
+): Promise<{ ranked: ScoredChunk[]; complete: boolean }> {
+  const avgdl = totals.tokens / Math.max(totals.chunks, 1);
+  const blocks = new Map<string, Array<{ first_id: number; data: Uint8Array }>>();
+  for (const phrase of new Set(phrases)) {
+    if ((totals.df.get(phrase) ?? 0) === 0) continue;
+    const { rows } = await sql<{ first_id: number; data: Uint8Array }>`
+      select first_id, data from term_postings where term = ${phrase} order by first_id`.execute(db);
+    blocks.set(phrase, rows);
+  }
+  let count = 0;
+  for (const phrase of phrases) {
+    const stored = blocks.get(phrase);
+    if (!stored) continue;
+    const idf = bm25Idf(totals.chunks, totals.df.get(phrase) ?? 0);
+    for (const { first_id, data } of stored) {
+      forEachPosting(Number(first_id), data, (id, f, len) => {
+        if (id >= accumulator.length) grow(id);
+        const score = idf * ((f * K1_PLUS_1) / (f + K1 * (ONE_MINUS_B + (B * len) / avgdl)));
+        if (accumulator[id] === 0) {
+          if (count === touched.length) {
+            const more = new Int32Array(touched.length * 2);
+            more.set(touched);
+            touched = more;
+          }
+          touched[count++] = id;
+        }
+        accumulator[id]! += score;
+      });
+    }
+  }
+  try {
+    const order = (a: ScoredChunk, b: ScoredChunk) => b.score - a.score || a.id - b.id;
+    if (!filter) return { ranked: topOf(count, limit).sort(order), complete: true };
+    // With filters: candidates in score order, a page at a time, until `limit` pass (a larger top
+    // k begins with the smaller one: the order is total).
+    const ranked: ScoredChunk[] = [];
+    let examined = 0;
+    for (let want = Math.max(limit * 4, 100); ; want *= 4) {
+      const all = topOf(count, Math.min(want, count, filter.maxExamined)).sort(order);
+      ranked.push(...(await filter.accept(all.slice(examined))));
+      examined = all.length;
+      if (ranked.length >= limit || examined === count)
+        return { ranked: ranked.slice(0, limit), complete: true };
+      if (examined >= filter.maxExamined) return { ranked, complete: false };
+    }
+  } finally {
+    for (let i = 0; i < count; i++) accumulator[touched[i]!] = 0;
+  }
+}
+
+function grow(id: number): void {
+  let size = accumulator.length;
+  while (size <= id) size *= 2;
+  const more = new Float64Array(size);
+  more.set(accumulator);
+  accumulator = more;
+}
+
+/** The `k` best of the touched chunks (unordered). */
+function topOf(count: number, k: number): ScoredChunk[] {
+  if (k <= 0) return [];
+  // A min-heap of the best k seen: root = the worst of them.
+  const heapIds = new Int32Array(k);
+  const heapScores = new Float64Array(k);
+  let size = 0;
+  const worse = (i: number, j: number) =>
+    heapScores[i]! < heapScores[j]! || (heapScores[i] === heapScores[j] && heapIds[i]! > heapIds[j]!);
+  const swap = (i: number, j: number) => {
+    const id = heapIds[i]!;
+    heapIds[i] = heapIds[j]!;
+    heapIds[j] = id;
+    const s = heapScores[i]!;
+    heapScores[i] = heapScores[j]!;
+    heapScores[j] = s;
+  };
+  for (let t = 0; t < count; t++) {
+    const id = touched[t]!;
+    const score = accumulator[id]!;
+    if (size < k) {
+      heapIds[size] = id;
+      heapScores[size] = score;
+      let i = size++;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (!worse(i, parent)) break;
+        swap(i, parent);
+        i = parent;
+      }
+      continue;
+    }
+    if (score < heapScores[0]! || (score === heapScores[0] && id > heapIds[0]!)) continue;
+    heapIds[0] = id;
+    heapScores[0] = score;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < size && worse(l, m)) m = l;
+      if (r < size && worse(r, m)) m = r;
+      if (m === i) break;
+      swap(i, m);
+      i = m;
+    }
+  }
+  const out: ScoredChunk[] = [];
+  for (let i = 0; i < size; i++) out.push({ id: heapIds[i]!, score: heapScores[i]! });
+  return out;
+}
