@@ -1,4 +1,4 @@
-import { mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
@@ -7,6 +7,8 @@ import { ingestLocalDirectory } from "../ingest/local.js";
 import { indexProblems, tableCounts } from "./adapters.test-support.js";
 import { openEmbeddedKeywordIndex } from "./embedded.js";
 import { FIXTURE_FILES, writeFixtureTree } from "./fixture-tree.test-support.js";
+import { fts5Expr, termPhrase } from "./plan.js";
+import { searchTerms } from "./query.js";
 
 /*
  * SQLite only: the CLI's embedded index of a data dir. What every adapter
@@ -78,4 +80,93 @@ describe("term_df (document frequencies kept by the writer)", () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+});
+
+describe("term_postings (postings kept by the writer, what search ranks from)", () => {
+  /** Top chunks by FTS5's own bm25() over every chunk holding any term: the exhaustive answer. */
+  async function fts5Ranking(db: Parameters<typeof indexProblems>[1]["db"], query: string, limit: number) {
+    const terms = searchTerms(query).flatMap((term) => {
+      const phrase = termPhrase(term);
+      return phrase === undefined ? [] : [{ op: "term" as const, term, phrase }];
+    });
+    const match = fts5Expr({ op: "or", children: terms });
+    const { rows } = await sql<{ id: number; score: number }>`
+      select rowid as id, -bm25(chunks_fts, 8, 2, 4, 1) as score from chunks_fts where chunks_fts match ${match}
+      order by bm25(chunks_fts, 8, 2, 4, 1), rowid limit ${limit}`.execute(db);
+    return rows.map((r) => ({ id: Number(r.id), score: Math.round(r.score * 10000) / 10000 }));
+  }
+
+  it("splits, edits and removes postings across many blocks, is filled for an older index, and ranks as FTS5 does", async () => {
+    const root = await mkdtemp(join(tmpdir(), "conhub-kw-post-"));
+    const dataDir = await mkdtemp(join(tmpdir(), "conhub-kw-postdata-"));
+    const write = async (i: number, extra = "") => {
+      const dir = join(root, i % 2 === 0 ? "even" : "odd");
+      await mkdir(dir, { recursive: true });
+      await writeFile(
+        join(dir, `note${i}.txt`),
+        `${"zebra ".repeat(1 + (i % 5))}alpha${i % 7} note number ${i} ${"filler ".repeat(i % 11)}${extra}\n`,
+      );
+    };
+    try {
+      // 700 one-chunk files share "zebra": its postings fill several blocks.
+      for (let i = 0; i < 700; i++) await write(i);
+      let opened = await openEmbeddedKeywordIndex(dataDir);
+      try {
+        await ingestLocalDirectory(opened.index, root);
+        expect(await indexProblems("sqlite", opened.store)).toEqual([]);
+        const blocks = await sql<{
+          n: number;
+        }>`select count(*) as n from term_postings where term = 'zebra'`.execute(opened.store.db);
+        expect(Number(blocks.rows[0]!.n)).toBeGreaterThan(3);
+        // Edits all over the id range (each re-chunked file: old postings out, new ones appended) and deletions.
+        for (let i = 0; i < 700; i += 3) await write(i, "zebra zebra edited");
+        for (let i = 1; i < 700; i += 5)
+          await unlink(join(root, i % 2 === 0 ? "even" : "odd", `note${i}.txt`));
+        await ingestLocalDirectory(opened.index, root);
+        expect(await indexProblems("sqlite", opened.store)).toEqual([]);
+      } finally {
+        await opened.close();
+      }
+      // An index made before term_postings existed gets it filled when opened.
+      opened = await openEmbeddedKeywordIndex(dataDir);
+      const queries = ["zebra", "zebra alpha3", "edited number filler", "noteNumber zebraAlpha"];
+      const expected = await Promise.all(queries.map((q) => fts5Ranking(opened.store.db, q, 25)));
+      await sql`drop table term_postings`.execute(opened.store.db);
+      await opened.close();
+      opened = await openEmbeddedKeywordIndex(dataDir);
+      try {
+        expect(await indexProblems("sqlite", opened.store)).toEqual([]);
+        for (const [i, query] of queries.entries()) {
+          const hits = await opened.index.search({ query, limit: 25 });
+          expect(hits.map((h) => ({ id: h.chunkId, score: h.score }))).toEqual(expected[i]);
+        }
+        // A filter ranks the same way among the chunks it keeps.
+        const odd = await opened.index.search({
+          query: "zebra alpha3",
+          limit: 5,
+          filters: { pathGlob: "odd/**" },
+        });
+        expect(odd).toHaveLength(5);
+        expect(odd.every((h) => h.path.startsWith("odd/"))).toBe(true);
+        const oddIds = new Set(
+          (
+            await sql<{ id: number }>`select c.id from chunks c join documents d on d.id = c.document_id
+              where d.path like 'odd/%'`.execute(opened.store.db)
+          ).rows.map((r) => Number(r.id)),
+        );
+        const all = await fts5Ranking(opened.store.db, "zebra alpha3", 1000);
+        expect(odd.map((h) => h.chunkId)).toEqual(
+          all
+            .filter((r) => oddIds.has(r.id))
+            .slice(0, 5)
+            .map((r) => r.id),
+        );
+      } finally {
+        await opened.close();
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
