@@ -320,13 +320,23 @@ export interface ScoredChunk {
 }
 
 /**
- * The exact BM25 ranking of every chunk holding any of `phrases` (repeats
- * count again, as in FTS5 and `bm25Scorer`): each phrase's postings are
- * read in chunk-id order and their scores added up, in the phrases' order
- * (so the sums are the ones `bm25Scorer` computes). Returns chunks best
- * first (ties: lower id), while `accept` keeps fewer than `limit` of them;
- * `accept` sees candidates in that order, a page at a time, and returns
- * the ones that pass the query's filters.
+ * The exact BM25 ranking of the chunks holding any of `phrases` (repeats
+ * count again, as in FTS5 and `bm25Scorer`), best first (ties: lower id).
+ *
+ * Term at a time, in the spirit of MaxScore (Turtle & Flood 1995): the
+ * terms are read rarest first (highest bound first: a term adds at most
+ * idf · (k1 + 1) to a chunk), each term's postings added to per-chunk
+ * accumulators. Once the terms left could not lift a chunk that holds none
+ * of the terms read so far above the `limit`-th best partial score (a lower
+ * bound of the final one), those terms are only looked up for the chunks
+ * that can still reach the top — the few blocks that hold them — instead
+ * of read whole; the most common words (`class`, `test`, whose idf is
+ * FTS5's floor) are then almost never read. The answer is the same as
+ * scoring every chunk.
+ *
+ * With `filter`, every term is read whole, and candidates go to `accept`
+ * in score order, a page at a time, until `limit` pass or `maxExamined`
+ * were seen (`complete: false`).
  */
 export async function rankByPostings(
   db: Db,
@@ -336,36 +346,103 @@ export async function rankByPostings(
   filter?: { accept: (page: readonly ScoredChunk[]) => Promise<ScoredChunk[]>; maxExamined: number },
 ): Promise<{ ranked: ScoredChunk[]; complete: boolean }> {
   const avgdl = totals.tokens / Math.max(totals.chunks, 1);
-  const blocks = new Map<string, Array<{ first_id: number; data: Uint8Array }>>();
-  for (const phrase of new Set(phrases)) {
-    if ((totals.df.get(phrase) ?? 0) === 0) continue;
-    const { rows } = await sql<{ first_id: number; data: Uint8Array }>`
-      select first_id, data from term_postings where term = ${phrase} order by first_id`.execute(db);
-    blocks.set(phrase, rows);
-  }
-  let count = 0;
+  const weights = new Map<string, number>();
   for (const phrase of phrases) {
-    const stored = blocks.get(phrase);
-    if (!stored) continue;
-    const idf = bm25Idf(totals.chunks, totals.df.get(phrase) ?? 0);
-    for (const { first_id, data } of stored) {
-      forEachPosting(Number(first_id), data, (id, f, len) => {
-        if (id >= accumulator.length) grow(id);
-        const score = idf * ((f * K1_PLUS_1) / (f + K1 * (ONE_MINUS_B + (B * len) / avgdl)));
-        if (accumulator[id] === 0) {
-          if (count === touched.length) {
-            const more = new Int32Array(touched.length * 2);
-            more.set(touched);
-            touched = more;
-          }
-          touched[count++] = id;
-        }
-        accumulator[id]! += score;
-      });
-    }
+    const df = totals.df.get(phrase) ?? 0;
+    if (df > 0) weights.set(phrase, (weights.get(phrase) ?? 0) + bm25Idf(totals.chunks, df));
   }
+  // Rarest (largest bound) first; `left[i]`: the most the terms from i on can add.
+  const terms = [...weights].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const left = terms.map(([, w]) => w * K1_PLUS_1);
+  for (let i = left.length - 2; i >= 0; i--) left[i]! += left[i + 1]!;
+  const norm = (len: number) => K1 * (ONE_MINUS_B + (B * len) / avgdl);
+  let count = 0;
+  const touch = (id: number) => {
+    if (id >= accumulator.length) grow(id);
+    if (count === touched.length) {
+      const more = new Int32Array(touched.length * 2);
+      more.set(touched);
+      touched = more;
+    }
+    touched[count++] = id;
+  };
   try {
+    let i = 0;
+    for (; i < terms.length; i++) {
+      if (!filter && i > 0) {
+        const best = topOf(count, limit);
+        const floor = best.length < limit ? 0 : Math.min(...best.map((b) => b.score));
+        if (left[i]! < floor * (1 - 1e-12)) break;
+      }
+      const [term, weight] = terms[i]!;
+      const { rows } = await sql<{ first_id: number; data: Uint8Array }>`
+        select first_id, data from term_postings where term = ${term} order by first_id`.execute(db);
+      for (const { first_id, data } of rows) {
+        // Inlined `forEachPosting` (the hot loop of a query).
+        let at = 0;
+        let n = 0;
+        for (let shift = 1, byte = 128; byte >= 128; shift *= 128) {
+          byte = data[at++]!;
+          n += (byte & 0x7f) * shift;
+        }
+        while (data[at++]! >= 128);
+        while (data[at++]! >= 128);
+        let id = Number(first_id);
+        for (let p = 0; p < n; p++) {
+          let v = 0;
+          for (let shift = 1, byte = 128; byte >= 128; shift *= 128) {
+            byte = data[at++]!;
+            v += (byte & 0x7f) * shift;
+          }
+          id += v;
+          let f = 0;
+          for (let shift = 1, byte = 128; byte >= 128; shift *= 128) {
+            byte = data[at++]!;
+            f += (byte & 0x7f) * shift;
+          }
+          let len = 0;
+          for (let shift = 1, byte = 128; byte >= 128; shift *= 128) {
+            byte = data[at++]!;
+            len += (byte & 0x7f) * shift;
+          }
+          if (id >= accumulator.length || accumulator[id] === 0) touch(id);
+          accumulator[id]! += weight * ((f * K1_PLUS_1) / (f + norm(len)));
+        }
+      }
+    }
     const order = (a: ScoredChunk, b: ScoredChunk) => b.score - a.score || a.id - b.id;
+    if (i < terms.length) {
+      // The terms from i on: looked up only for the chunks that can still reach the top.
+      const start = floorOf(count, limit) * (1 - 1e-12) - left[i]!;
+      let candidates: ScoredChunk[] = [];
+      for (let t = 0; t < count; t++) {
+        const id = touched[t]!;
+        if (accumulator[id]! >= start) candidates.push({ id, score: 0 });
+      }
+      for (; i < terms.length; i++) {
+        const [term, weight] = terms[i]!;
+        const add = (id: number, f: number, len: number) => {
+          accumulator[id]! += weight * ((f * K1_PLUS_1) / (f + norm(len)));
+        };
+        if (candidates.length * BLOCK * 2 > (totals.df.get(term) ?? 0)) {
+          // So many candidates that most blocks would be read anyway: read them all, in one statement.
+          const { rows } = await sql<{ first_id: number; data: Uint8Array }>`
+            select first_id, data from term_postings where term = ${term}`.execute(db);
+          for (const r of rows)
+            forEachPosting(Number(r.first_id), r.data, (id, f, len) => {
+              if (id < accumulator.length && accumulator[id]! > 0) add(id, f, len);
+            });
+        } else {
+          const ids = candidates.map((c) => c.id).sort((a, b) => a - b);
+          for (const [id, f, len] of await lookUp(db, term, ids)) add(id, f, len);
+        }
+        const rest = left[i + 1] ?? 0;
+        const floor = floorOf(count, limit);
+        candidates = candidates.filter((c) => accumulator[c.id]! + rest >= floor * (1 - 1e-12));
+      }
+      const ranked = candidates.map((c) => ({ id: c.id, score: accumulator[c.id]! })).sort(order);
+      return { ranked: ranked.slice(0, limit), complete: true };
+    }
     if (!filter) return { ranked: topOf(count, limit).sort(order), complete: true };
     // With filters: candidates in score order, a page at a time, until `limit` pass (a larger top
     // k begins with the smaller one: the order is total).
@@ -375,13 +452,37 @@ export async function rankByPostings(
       const all = topOf(count, Math.min(want, count, filter.maxExamined)).sort(order);
       ranked.push(...(await filter.accept(all.slice(examined))));
       examined = all.length;
-      if (ranked.length >= limit || examined === count)
-        return { ranked: ranked.slice(0, limit), complete: true };
+      if (ranked.length >= limit || examined === count) return { ranked: ranked.slice(0, limit), complete: true };
       if (examined >= filter.maxExamined) return { ranked, complete: false };
     }
   } finally {
-    for (let i = 0; i < count; i++) accumulator[touched[i]!] = 0;
+    for (let t = 0; t < count; t++) accumulator[touched[t]!] = 0;
   }
+}
+
+/** The `limit`-th best accumulated score (0 while fewer chunks are scored). */
+function floorOf(count: number, limit: number): number {
+  const best = topOf(count, limit);
+  return best.length < limit ? 0 : Math.min(...best.map((b) => b.score));
+}
+
+/** `term`'s postings of the chunks `ids` (ascending) that hold it: [id, f, len]. */
+async function lookUp(db: Db, term: string, ids: readonly number[]): Promise<Array<[number, number, number]>> {
+  const found: Array<[number, number, number]> = [];
+  for (let at = 0; at < ids.length; at += 500) {
+    const some = ids.slice(at, at + 500);
+    const { rows } = await sql<{ first_id: number; data: Uint8Array }>`
+      select first_id, data from term_postings where term = ${term} and first_id in (
+        select (select max(first_id) from term_postings where term = ${term} and first_id <= v.column1)
+        from (values ${sql.join(some.map((id) => sql`(${id})`))}) v)
+      order by first_id`.execute(db);
+    const wanted = new Set(some);
+    for (const r of rows)
+      forEachPosting(Number(r.first_id), r.data, (id, f, len) => {
+        if (wanted.has(id)) found.push([id, f, len]);
+      });
+  }
+  return found;
 }
 
 function grow(id: number): void {
