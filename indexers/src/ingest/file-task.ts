@@ -5,6 +5,7 @@ import type { ClassifyOptions, SkipReason } from "../classify.js";
 import type { Chunk, Document, SymbolDef } from "../document.js";
 import { contentHash } from "../document.js";
 import { encodeChunkText, type StoredChunkText } from "../keyword/chunk-text.js";
+import { encodeBodyStats } from "../keyword/postings.js";
 import { type ProcessOptions, processDocument } from "../process.js";
 import { expansionLines } from "../tokenize.js";
 
@@ -43,6 +44,8 @@ export type FileOutcome =
       redactions: Record<string, number>;
       /** `expansionLines` of the chunks' texts, for `withFtsTexts`. */
       expansions: string[];
+      /** `encodeBodyStats` of the chunks' texts, for `withBodyStats`. */
+      bodyStats: string[];
       /** `encodeChunkText` of the chunks' texts (compressed here, not by the writer), for `withEncodedChunkTexts`. */
       encoded: StoredChunkText[];
     };
@@ -77,6 +80,7 @@ export async function runFileTask(task: FileTask, options: ProcessOptions = {}):
     symbols: result.symbols,
     redactions: result.redactions,
     expansions: expansionLines(result.chunks.map((c) => c.text)),
+    bodyStats: result.chunks.map((c) => encodeBodyStats(c.text)),
     // Plain Uint8Arrays, as a worker thread's message delivers them whatever was sent.
     encoded: result.chunks.map((c) => {
       const value = encodeChunkText(c.text);

@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import type { SkipReason } from "../classify.js";
 import { DEFAULT_CLASSIFY } from "../classify.js";
 import { withEncodedChunkTexts } from "../keyword/chunk-text.js";
+import { withBodyStats } from "../keyword/postings.js";
 import type { KeywordIndex, StoredFileState } from "../ports/keyword-index.js";
 import type { ProcessOptions } from "../process.js";
 import { compileExclusions, DEFAULT_EXCLUSIONS } from "../safety/exclusions.js";
@@ -262,14 +263,16 @@ export async function ingestLocalDirectory(
       const texts = chunks.map((c) => c.text);
       await withFtsTexts(texts, outcome.expansions, () =>
         withEncodedChunkTexts(texts, outcome.encoded, () =>
-          batch.upsert({
-            document: outcome.document,
-            chunks,
-            symbols: outcome.symbols,
-            redactions: outcome.redactions,
-            bytes: outcome.bytes,
-            mtimeMs: file.mtimeMs,
-          }),
+          withBodyStats(texts, outcome.bodyStats, () =>
+            batch.upsert({
+              document: outcome.document,
+              chunks,
+              symbols: outcome.symbols,
+              redactions: outcome.redactions,
+              bytes: outcome.bytes,
+              mtimeMs: file.mtimeMs,
+            }),
+          ),
         ),
       );
       summary.indexed++;

@@ -188,9 +188,12 @@ async function postingsProblems(store: RelationalStore): Promise<string[]> {
   const expected = new Map<string, Map<number, number>>();
   for (const r of rows) {
     lengths.set(r.doc, (lengths.get(r.doc) ?? 0) + r.n);
-    if (!/^[\x00-\x7f]*$/.test(r.term)) continue;
+    if (![...r.term].every((ch) => ch.charCodeAt(0) < 128)) continue;
     let docs = expected.get(r.term);
-    if (!docs) expected.set(r.term, (docs = new Map()));
+    if (!docs) {
+      docs = new Map();
+      expected.set(r.term, docs);
+    }
     docs.set(r.doc, (docs.get(r.doc) ?? 0) + weights[r.col]! * r.n);
   }
   const stored = await sql<{ term: string; first_id: number; data: Uint8Array }>`
@@ -211,8 +214,11 @@ async function postingsProblems(store: RelationalStore): Promise<string[]> {
     if (Buffer.compare(Buffer.from(header), Buffer.from(r.data)) !== 0)
       problems.push(`block ${r.term}@${r.first_id}: header or encoding differs`);
     let docs = actual.get(r.term);
-    if (!docs) actual.set(r.term, (docs = new Map()));
-    block.ids.forEach((id, i) => docs.set(id, [block.f[i]!, block.len[i]!]));
+    if (!docs) {
+      docs = new Map();
+      actual.set(r.term, docs);
+    }
+    for (const [i, id] of block.ids.entries()) docs.set(id, [block.f[i]!, block.len[i]!]);
     previous = { term: r.term, last: block.ids[block.ids.length - 1] ?? start };
   }
   for (const term of new Set([...expected.keys(), ...actual.keys()])) {

@@ -1,4 +1,6 @@
 import { type Kysely, sql } from "kysely";
+import { Precomputed } from "../precomputed.js";
+import { ftsText } from "../tokenize.js";
 import { bm25Idf } from "./bm25.js";
 import { addColumn, type TermStats } from "./postgres-terms.js";
 
@@ -109,53 +111,93 @@ export function forEachPosting(
   }
 }
 
-/** A chunk row's stats as FTS5 counts them: the four columns of `chunks_fts`, weighted. */
-export function rowStats(
-  columns: { name: string; dir: string; symbol: string; body: string },
-  weights: readonly number[],
-): TermStats {
+/**
+ * The stats of a chunk's body column (`ftsText(text)`, weight 1), encoded
+ * as one string — `length term count term count …` — so a worker thread
+ * can send them with the chunk cheaply (`withBodyStats`).
+ */
+export function encodeBodyStats(text: string): string {
   const stats: TermStats = { length: 0, terms: new Map() };
-  addColumn(stats, columns.name, weights[0]!);
-  addColumn(stats, columns.dir, weights[1]!);
-  addColumn(stats, columns.symbol, weights[2]!);
-  addColumn(stats, columns.body, weights[3]!);
+  addColumn(stats, ftsText(text), 1);
+  let out = String(stats.length);
+  for (const [term, f] of stats.terms) out += ` ${term} ${f}`;
+  return out;
+}
+
+function decodeBodyStats(encoded: string): TermStats {
+  const parts = encoded.split(" ");
+  const terms = new Map<string, number>();
+  for (let i = 1; i + 1 < parts.length; i += 2) terms.set(parts[i]!, Number(parts[i + 1]));
+  return { length: Number(parts[0]), terms };
+}
+
+/** Body stats computed in local ingest's worker threads (`encodeBodyStats`), known while the writer runs. */
+const precomputedBodies = new Precomputed<string>();
+
+/** Runs `fn` with the body stats of each of `texts` known from `encoded` (`encodeBodyStats`, another thread). */
+export function withBodyStats<T>(
+  texts: readonly string[],
+  encoded: readonly (string | undefined)[],
+  fn: () => Promise<T>,
+): Promise<T> {
+  return precomputedBodies.with(texts, encoded, fn);
+}
+
+/**
+ * A chunk row's stats as FTS5 counts them: its four `chunks_fts` columns,
+ * weighted — `name` and `dir` already weighted (`columnStats`, once per
+ * document), the symbol path at `symbolWeight`, and the body from `text`
+ * (precomputed when a worker sent it, else tokenized here).
+ */
+export function rowStats(
+  name: TermStats,
+  dir: TermStats,
+  symbol: string,
+  symbolWeight: number,
+  body: { text?: string; column: string },
+): TermStats {
+  const known = body.text === undefined ? undefined : precomputedBodies.get(body.text);
+  const stats =
+    known === undefined ? { length: 0, terms: new Map<string, number>() } : decodeBodyStats(known);
+  if (known === undefined) addColumn(stats, body.column, 1);
+  addColumn(stats, symbol, symbolWeight);
+  for (const column of [name, dir]) {
+    stats.length += column.length;
+    for (const [term, f] of column.terms) stats.terms.set(term, (stats.terms.get(term) ?? 0) + f);
+  }
   return stats;
 }
 
 /** The postings a transaction adds and removes, applied before it commits. */
 export class PostingsJournal {
-  /** term → chunk id → [f, len] added, or null: removed. */
-  private readonly changes = new Map<string, Map<number, [number, number] | null>>();
+  /** term → its changes in order: a chunk id with [f, len] added, or f = -1: removed. */
+  private readonly changes = new Map<string, TermLog>();
 
   get empty(): boolean {
     return this.changes.size === 0;
   }
 
   add(id: number, stats: TermStats): void {
-    for (const [term, f] of stats.terms) this.termChanges(term).set(id, [f, stats.length]);
+    for (const [term, f] of stats.terms) this.log(term).push(id, f, stats.length);
   }
 
   remove(id: number, stats: TermStats): void {
-    for (const term of stats.terms.keys()) {
-      const changes = this.termChanges(term);
-      // Added earlier in this transaction: never stored, so nothing to remove.
-      if (changes.get(id)) changes.delete(id);
-      else changes.set(id, null);
-    }
+    for (const term of stats.terms.keys()) this.log(term).push(id, -1, 0);
   }
 
-  private termChanges(term: string): Map<number, [number, number] | null> {
-    let changes = this.changes.get(term);
-    if (!changes) {
-      changes = new Map();
-      this.changes.set(term, changes);
+  private log(term: string): TermLog {
+    let log = this.changes.get(term);
+    if (!log) {
+      log = new TermLog();
+      this.changes.set(term, log);
     }
-    return changes;
+    return log;
   }
 
   /** Writes the changes to `term_postings` and empties the journal. */
   async apply(db: Db): Promise<void> {
-    const terms = [...this.changes.keys()].filter((t) => this.changes.get(t)!.size > 0);
+    const terms = [...this.changes.keys()];
+    const net = new Map(terms.map((t) => [t, this.changes.get(t)!.net()]));
     const loaded = new Map<string, Map<number, Uint8Array>>();
     const put = (term: string, firstId: number, data: Uint8Array) => {
       let blocks = loaded.get(term);
@@ -178,7 +220,7 @@ export class PostingsJournal {
     // range per run of nearby ids.
     for (const term of terms) {
       const lastKey = Math.max(-1, ...(loaded.get(term)?.keys() ?? []));
-      const below = [...this.changes.get(term)!.keys()].filter((id) => id < lastKey).sort((a, b) => a - b);
+      const below = net.get(term)!.ids.filter((id) => id < lastKey);
       for (let i = 0; i < below.length; ) {
         let j = i;
         while (j + 1 < below.length && below[j + 1]! - below[j]! < RUN_GAP) j++;
@@ -195,7 +237,7 @@ export class PostingsJournal {
     const writes: Array<[string, number, Uint8Array]> = [];
     for (const term of terms) {
       const stored = [...(loaded.get(term) ?? new Map<number, Uint8Array>())].sort((a, b) => a[0] - b[0]);
-      applyTermChanges(term, stored, this.changes.get(term)!, deletes, writes);
+      applyTermChanges(term, stored, net.get(term)!, deletes, writes);
     }
     this.changes.clear();
     for (let at = 0; at < deletes.length; at += 400) {
@@ -210,6 +252,44 @@ export class PostingsJournal {
         some.map(([t, k, d]) => sql`(${t}, ${k}, ${d})`),
       )}`.execute(db);
     }
+  }
+}
+
+/** One term's changes in a transaction, in order. */
+class TermLog {
+  readonly ids: number[] = [];
+  readonly f: number[] = [];
+  readonly len: number[] = [];
+
+  push(id: number, f: number, len: number): void {
+    this.ids.push(id);
+    this.f.push(f);
+    this.len.push(len);
+  }
+
+  /**
+   * The net change per chunk, ascending ids (f = -1: remove). A chunk added and removed in the
+   * same transaction was never stored: it drops out. (Ids only grow, so the usual log — chunks
+   * added in id order — is already its own net change.)
+   */
+  net(): { ids: number[]; f: number[]; len: number[] } {
+    let plain = true;
+    for (let i = 0; i < this.ids.length && plain; i++)
+      plain = this.f[i]! >= 0 && (i === 0 || this.ids[i]! > this.ids[i - 1]!);
+    if (plain) return this;
+    const last = new Map<number, number>();
+    const firstAdded = new Set<number>();
+    this.ids.forEach((id, i) => {
+      if (!last.has(id) && this.f[i]! >= 0) firstAdded.add(id);
+      last.set(id, i);
+    });
+    for (const id of firstAdded) if (this.f[last.get(id)!]! < 0) last.delete(id);
+    const ids = [...last.keys()].sort((a, b) => a - b);
+    return {
+      ids,
+      f: ids.map((id) => this.f[last.get(id)!]!),
+      len: ids.map((id) => this.len[last.get(id)!]!),
+    };
   }
 }
 
@@ -230,7 +310,7 @@ interface StoredBlock {
 function applyTermChanges(
   term: string,
   stored: ReadonlyArray<[number, Uint8Array]>,
-  changes: Map<number, [number, number] | null>,
+  changes: { ids: number[]; f: number[]; len: number[] },
   deletes: Array<[string, number]>,
   writes: Array<[string, number, Uint8Array]>,
 ): void {
@@ -240,13 +320,13 @@ function applyTermChanges(
     changed: false,
   }));
   const first = (b: StoredBlock) => b.block.ids[0] ?? b.key ?? Number.MAX_SAFE_INTEGER;
-  const ids = [...changes.keys()].sort((a, b) => a - b);
   let at = 0;
-  for (const id of ids) {
-    const change = changes.get(id)!;
+  for (let c = 0; c < changes.ids.length; c++) {
+    const id = changes.ids[c]!;
+    const f = changes.f[c]!;
     while (at + 1 < blocks.length && first(blocks[at + 1]!) <= id) at++;
     let target = blocks[at];
-    if (change === null) {
+    if (f < 0) {
       const i = target ? bisect(target.block.ids, id) : -1;
       if (!target || target.block.ids[i] !== id) continue;
       target.block.ids.splice(i, 1);
@@ -266,12 +346,12 @@ function applyTermChanges(
     }
     const i = bisect(target.block.ids, id);
     if (target.block.ids[i] === id) {
-      target.block.f[i] = change[0];
-      target.block.len[i] = change[1];
+      target.block.f[i] = f;
+      target.block.len[i] = changes.len[c]!;
     } else {
       target.block.ids.splice(i, 0, id);
-      target.block.f.splice(i, 0, change[0]);
-      target.block.len.splice(i, 0, change[1]);
+      target.block.f.splice(i, 0, f);
+      target.block.len.splice(i, 0, changes.len[c]!);
     }
     target.changed = true;
     if (target.block.ids.length >= 2 * BLOCK) {
@@ -452,7 +532,8 @@ export async function rankByPostings(
       const all = topOf(count, Math.min(want, count, filter.maxExamined)).sort(order);
       ranked.push(...(await filter.accept(all.slice(examined))));
       examined = all.length;
-      if (ranked.length >= limit || examined === count) return { ranked: ranked.slice(0, limit), complete: true };
+      if (ranked.length >= limit || examined === count)
+        return { ranked: ranked.slice(0, limit), complete: true };
       if (examined >= filter.maxExamined) return { ranked, complete: false };
     }
   } finally {
@@ -467,7 +548,11 @@ function floorOf(count: number, limit: number): number {
 }
 
 /** `term`'s postings of the chunks `ids` (ascending) that hold it: [id, f, len]. */
-async function lookUp(db: Db, term: string, ids: readonly number[]): Promise<Array<[number, number, number]>> {
+async function lookUp(
+  db: Db,
+  term: string,
+  ids: readonly number[],
+): Promise<Array<[number, number, number]>> {
   const found: Array<[number, number, number]> = [];
   for (let at = 0; at < ids.length; at += 500) {
     const some = ids.slice(at, at + 500);

@@ -279,6 +279,7 @@ class SqliteKeywordIndex implements KeywordIndex {
           trx,
           batch.map(({ id, chunk: c }) => ({
             id,
+            text: c.text,
             name: nameTerms,
             dir: dirTerms,
             symbol: ftsText(c.symbolPath),
@@ -798,6 +799,8 @@ interface FtsSourceRow {
 /** A row of `chunks_fts`: rowid (the chunk id) and its four columns. */
 interface FtsRow {
   id: number;
+  /** The chunk's text (`body` is `ftsText` of it), when at hand: its body stats may be precomputed. */
+  text?: string;
   name: string;
   dir: string;
   symbol: string;
@@ -821,6 +824,26 @@ function ftsRows(rows: readonly FtsSourceRow[]): FtsRow[] {
       body: ftsText(decodeChunkText(r.text)),
     };
   });
+}
+
+/** The postings stats of rows (`rowStats`), each document's name and dir columns counted once. */
+function ftsRowStats(rows: readonly FtsRow[]): TermStats[] {
+  const columns = new Map<string, TermStats>();
+  const column = (text: string, weight: number) => {
+    const key = `${weight}:${text}`;
+    let stats = columns.get(key);
+    if (!stats) {
+      stats = columnStats(text, weight);
+      columns.set(key, stats);
+    }
+    return stats;
+  };
+  return rows.map((r) =>
+    rowStats(column(r.name, BM25_WEIGHTS[0]), column(r.dir, BM25_WEIGHTS[1]), r.symbol, BM25_WEIGHTS[2], {
+      text: r.text,
+      column: r.body,
+    }),
+  );
 }
 
 function ftsValues(rows: readonly FtsRow[]): RawBuilder<unknown> {
@@ -863,7 +886,8 @@ async function insertFtsRows(db: Db, rows: readonly FtsRow[]): Promise<void> {
   await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${values}`.execute(db);
   await sql`insert into temp.fts_added (rowid, name, dir, symbol, body) values ${values}`.execute(db);
   const journal = postingsJournal(db);
-  for (const r of rows) journal.add(r.id, rowStats(r, BM25_WEIGHTS));
+  const stats = ftsRowStats(rows);
+  for (const [i, r] of rows.entries()) journal.add(r.id, stats[i]!);
 }
 
 /** The postings journal of a transaction (`db` is the transaction). */
@@ -891,7 +915,8 @@ async function deleteFtsRows(db: Db, rows: readonly FtsRow[]): Promise<void> {
     db,
   );
   const journal = postingsJournal(db);
-  for (const r of rows) journal.remove(r.id, rowStats(r, BM25_WEIGHTS));
+  const stats = ftsRowStats(rows);
+  for (const [i, r] of rows.entries()) journal.remove(r.id, stats[i]!);
 }
 
 /**
@@ -955,7 +980,9 @@ async function ensurePostings(db: Db, options: { refill: boolean }): Promise<voi
         select c.id, d.path, c.symbol_path, c.text from chunks c join documents d on d.id = c.document_id
         where c.id > ${after} order by c.id limit ${INSERT_BATCH}`.execute(trx);
       if (rows.length === 0) break;
-      for (const r of ftsRows(rows)) journal.add(r.id, rowStats(r, BM25_WEIGHTS));
+      const fts = ftsRows(rows);
+      const stats = ftsRowStats(fts);
+      for (const [i, r] of fts.entries()) journal.add(r.id, stats[i]!);
       after = rows[rows.length - 1]!.id;
       pending += rows.length;
       if (pending >= POSTINGS_FILL_SLICE) {
