@@ -73,6 +73,16 @@ export function encodeBlock(block: Postings): Uint8Array {
   return Uint8Array.from(out);
 }
 
+/** The number of postings in a block (its first varint). */
+export function blockCount(data: Uint8Array): number {
+  let value = 0;
+  for (let at = 0, scale = 1; ; at++, scale *= 128) {
+    const byte = data[at]!;
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) return value;
+  }
+}
+
 export function decodeBlock(firstId: number, data: Uint8Array): Postings {
   const block: Postings = { ids: [], f: [], len: [] };
   forEachPosting(firstId, data, (id, f, len) => {
@@ -235,9 +245,11 @@ export class PostingsJournal {
     }
     const deletes: Array<[string, number]> = [];
     const writes: Array<[string, number, Uint8Array]> = [];
+    const df: Array<[string, number]> = [];
     for (const term of terms) {
       const stored = [...(loaded.get(term) ?? new Map<number, Uint8Array>())].sort((a, b) => a[0] - b[0]);
-      applyTermChanges(term, stored, net.get(term)!, deletes, writes);
+      const delta = applyTermChanges(term, stored, net.get(term)!, deletes, writes);
+      if (delta !== 0) df.push([term, delta]);
     }
     this.changes.clear();
     for (let at = 0; at < deletes.length; at += 400) {
@@ -251,6 +263,15 @@ export class PostingsJournal {
       await sql`insert or replace into term_postings (term, first_id, data) values ${sql.join(
         some.map(([t, k, d]) => sql`(${t}, ${k}, ${d})`),
       )}`.execute(db);
+    }
+    // Document frequencies change with the postings: one per chunk added to or removed from a term.
+    for (let at = 0; at < df.length; at += 400) {
+      const some = df.slice(at, at + 400);
+      await sql`insert into term_df (term, df) values ${sql.join(some.map(([t, d]) => sql`(${t}, ${d})`))}
+        on conflict (term) do update set df = df + excluded.df`.execute(db);
+      const fewer = some.filter(([, d]) => d < 0).map(([t]) => t);
+      if (fewer.length > 0)
+        await sql`delete from term_df where df <= 0 and term in (${sql.join(fewer)})`.execute(db);
     }
   }
 }
@@ -313,7 +334,8 @@ function applyTermChanges(
   changes: { ids: number[]; f: number[]; len: number[] },
   deletes: Array<[string, number]>,
   writes: Array<[string, number, Uint8Array]>,
-): void {
+): number {
+  let delta = 0;
   const blocks: StoredBlock[] = stored.map(([key, data]) => ({
     key,
     block: decodeBlock(key, data),
@@ -329,6 +351,7 @@ function applyTermChanges(
     if (f < 0) {
       const i = target ? bisect(target.block.ids, id) : -1;
       if (!target || target.block.ids[i] !== id) continue;
+      delta--;
       target.block.ids.splice(i, 1);
       target.block.f.splice(i, 1);
       target.block.len.splice(i, 1);
@@ -349,6 +372,7 @@ function applyTermChanges(
       target.block.f[i] = f;
       target.block.len[i] = changes.len[c]!;
     } else {
+      delta++;
       target.block.ids.splice(i, 0, id);
       target.block.f.splice(i, 0, f);
       target.block.len.splice(i, 0, changes.len[c]!);
@@ -370,6 +394,7 @@ function applyTermChanges(
     if (b.block.ids.length > 0 && (b.changed || b.key !== b.block.ids[0]))
       writes.push([term, b.block.ids[0]!, encodeBlock(b.block)]);
   }
+  return delta;
 }
 
 /** Index of the first element ≥ `value`. */

@@ -40,7 +40,7 @@ describe("embedded keyword index of a data dir", () => {
 });
 
 describe("term_df (document frequencies kept by the writer)", () => {
-  it("is filled from FTS5 when an index made without it is opened, then kept through writes", async () => {
+  it("is counted from the postings when an index made without it is opened, then kept through writes", async () => {
     const root = await mkdtemp(join(tmpdir(), "conhub-kw-df-"));
     const dataDir = await mkdtemp(join(tmpdir(), "conhub-kw-dfdata-"));
     try {

@@ -39,7 +39,7 @@ import {
   termPhrase,
 } from "./plan.js";
 import { chunkStatsFor, columnStats, type TermStats } from "./postgres-terms.js";
-import { PostingsJournal, rankByPostings, rowStats, type ScoredChunk } from "./postings.js";
+import { blockCount, PostingsJournal, rankByPostings, rowStats, type ScoredChunk } from "./postings.js";
 import { makeSnippet, requiredLiterals, searchTerms, trigramMatchExpression } from "./query.js";
 import { compileGrepPattern, InvalidPatternError } from "./regex.js";
 
@@ -100,8 +100,8 @@ export async function ensureSqliteKeywordTables(db: Db): Promise<void> {
     db,
   );
   if (old) await rebuildWordIndex(db);
-  await ensureTermDf(db, { refill: old === true });
-  await ensurePostings(db, { refill: old === true });
+  const filled = await ensurePostings(db, { refill: old === true });
+  await ensureTermDf(db, { refill: old === true || filled });
   await sql`create virtual table if not exists chunks_trigram using fts5(text, tokenize = 'trigram', content = '', contentless_delete = 1, detail = none)`.execute(
     db,
   );
@@ -168,7 +168,7 @@ class SqliteKeywordIndex implements KeywordIndex {
     if (this.inTransaction) return fn(this.db);
     return this.db.transaction().execute(async (trx) => {
       const result = await fn(trx);
-      await applyTermDfJournal(trx);
+      await applyPostingsJournal(trx);
       return result;
     });
   }
@@ -177,7 +177,7 @@ class SqliteKeywordIndex implements KeywordIndex {
     if (this.inTransaction) return fn(this);
     return this.db.transaction().execute(async (trx) => {
       const result = await fn(new SqliteKeywordIndex(trx, true));
-      await applyTermDfJournal(trx);
+      await applyPostingsJournal(trx);
       return result;
     });
   }
@@ -878,13 +878,12 @@ async function deleteDocument(db: Db, documentId: number): Promise<void> {
 }
 
 /**
- * Adds rows to `chunks_fts`, to the journal `applyTermDfJournal` counts them from, and their
- * postings to the transaction's `PostingsJournal`.
+ * Adds rows to `chunks_fts`, and their postings to the transaction's `PostingsJournal`
+ * (`term_postings`, `term_df`).
  */
 async function insertFtsRows(db: Db, rows: readonly FtsRow[]): Promise<void> {
   const values = ftsValues(rows);
   await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${values}`.execute(db);
-  await sql`insert into temp.fts_added (rowid, name, dir, symbol, body) values ${values}`.execute(db);
   const journal = postingsJournal(db);
   const stats = ftsRowStats(rows);
   for (const [i, r] of rows.entries()) journal.add(r.id, stats[i]!);
@@ -911,38 +910,22 @@ async function deleteFtsRows(db: Db, rows: readonly FtsRow[]): Promise<void> {
   await sql`insert into chunks_fts (chunks_fts, rowid, name, dir, symbol, body) values ${sql.join(
     rows.map((r) => sql`('delete', ${r.id}, ${r.name}, ${r.dir}, ${r.symbol}, ${r.body})`),
   )}`.execute(db);
-  await sql`insert into temp.fts_removed (rowid, name, dir, symbol, body) values ${ftsValues(rows)}`.execute(
-    db,
-  );
   const journal = postingsJournal(db);
   const stats = ftsRowStats(rows);
   for (const [i, r] of rows.entries()) journal.remove(r.id, stats[i]!);
 }
 
 /**
- * `term_df (term, df)`: how many chunks hold each term of `chunks_fts`, kept
- * by the writer so a query's document frequencies are one primary-key
+ * `term_df (term, df)`: how many chunks hold each term a query can ask for,
+ * kept by the writer so a query's document frequencies are one primary-key
  * lookup per term. (FTS5 stores no document frequency: its `fts5vocab`
  * table counts a term's rows by reading its whole doclist, 10–60 ms for a
- * query's terms at 1M chunks.) Every write adds its `chunks_fts` rows to a
- * per-connection journal — two temporary FTS5 tables with the same columns
- * and tokenizer, one for rows added and one for rows removed — and before
- * the transaction commits, `applyTermDfJournal` adds the journal's own
- * document frequencies (their `fts5vocab`) to `term_df` and empties it. So
- * the counts come from FTS5's tokenizer itself, change in the same
- * transaction as the index, and a rolled-back write leaves both untouched.
- * An index made before `term_df` existed gets it filled from `fts5vocab`
- * once, when it is opened.
+ * query's terms at 1M chunks.) It changes with `term_postings`, in the same
+ * transaction (`PostingsJournal.apply`): one per chunk added to or removed
+ * from a term's postings. An index made before it existed, or before
+ * `term_postings` did, gets it counted from the postings when opened.
  */
 async function ensureTermDf(db: Db, options: { refill: boolean }): Promise<void> {
-  for (const journal of ["fts_added", "fts_removed"]) {
-    await sql`create virtual table if not exists ${sql.raw(`temp.${journal}`)} using fts5(name, dir, symbol, body, tokenize = 'porter unicode61', content = '')`.execute(
-      db,
-    );
-    await sql`create virtual table if not exists ${sql.raw(`temp.${journal}_rows`)} using fts5vocab(temp, ${sql.raw(journal)}, row)`.execute(
-      db,
-    );
-  }
   const exists = async (q: Db) =>
     (await sql`select 1 from sqlite_master where type = 'table' and name = 'term_df'`.execute(q)).rows
       .length > 0;
@@ -952,10 +935,23 @@ async function ensureTermDf(db: Db, options: { refill: boolean }): Promise<void>
     if (!options.refill && (await exists(trx))) return;
     await sql`drop table if exists term_df`.execute(trx);
     await sql`create table term_df (term text primary key, df integer not null) without rowid`.execute(trx);
-    await sql`create virtual table if not exists temp.chunks_fts_rows using fts5vocab(main, chunks_fts, row)`.execute(
-      trx,
-    );
-    await sql`insert into term_df (term, df) select term, doc from temp.chunks_fts_rows`.execute(trx);
+    // Counted from the postings, a page of blocks at a time (a block's first varint is its count).
+    const counts = new Map<string, number>();
+    for (let after: [string, number] = ["", -1]; ; ) {
+      const { rows } = await sql<{ term: string; first_id: number; data: Uint8Array }>`
+        select term, first_id, data from term_postings where (term, first_id) > (${after[0]}, ${after[1]})
+        order by term, first_id limit 20000`.execute(trx);
+      if (rows.length === 0) break;
+      for (const r of rows) counts.set(r.term, (counts.get(r.term) ?? 0) + blockCount(r.data));
+      const last = rows[rows.length - 1]!;
+      after = [last.term, Number(last.first_id)];
+    }
+    const entries = [...counts];
+    for (let at = 0; at < entries.length; at += 400) {
+      await sql`insert into term_df (term, df) values ${sql.join(
+        entries.slice(at, at + 400).map(([t, n]) => sql`(${t}, ${n})`),
+      )}`.execute(trx);
+    }
   });
 }
 
@@ -963,13 +959,13 @@ async function ensureTermDf(db: Db, options: { refill: boolean }): Promise<void>
  * `term_postings` (`postings.ts`), kept by the writer like `term_df`; an index made before it
  * existed gets it filled from its chunk rows once, when opened.
  */
-async function ensurePostings(db: Db, options: { refill: boolean }): Promise<void> {
+async function ensurePostings(db: Db, options: { refill: boolean }): Promise<boolean> {
   const exists = async (q: Db) =>
     (await sql`select 1 from sqlite_master where type = 'table' and name = 'term_postings'`.execute(q)).rows
       .length > 0;
-  if (!options.refill && (await exists(db))) return;
-  await db.transaction().execute(async (trx) => {
-    if (!options.refill && (await exists(trx))) return;
+  if (!options.refill && (await exists(db))) return false;
+  return db.transaction().execute(async (trx) => {
+    if (!options.refill && (await exists(trx))) return false;
     await sql`drop table if exists term_postings`.execute(trx);
     await sql`create table term_postings (term text not null, first_id integer not null, data blob not null,
       primary key (term, first_id)) without rowid`.execute(trx);
@@ -991,29 +987,17 @@ async function ensurePostings(db: Db, options: { refill: boolean }): Promise<voi
       }
     }
     await journal.apply(trx);
+    return true;
   });
 }
 
 /** Chunks whose postings are gathered in memory before they are written, when filling `term_postings`. */
 const POSTINGS_FILL_SLICE = 4000;
 
-/**
- * Applies the journal of `chunks_fts` rows added and removed since the last call to `term_df` and
- * `term_postings`, then empties it.
- */
-async function applyTermDfJournal(db: Db): Promise<void> {
+/** Applies the transaction's postings journal (`term_postings` and `term_df`), then empties it. */
+async function applyPostingsJournal(db: Db): Promise<void> {
   const journal = postingsJournals.get(db);
   if (journal && !journal.empty) await journal.apply(db);
-  await sql`insert into term_df (term, df) select term, doc from temp.fts_added_rows where true
-    on conflict (term) do update set df = df + excluded.df`.execute(db);
-  await sql`update term_df set df = df - r.doc from temp.fts_removed_rows r where term_df.term = r.term`.execute(
-    db,
-  );
-  await sql`delete from term_df where df <= 0 and term in (select term from temp.fts_removed_rows)`.execute(
-    db,
-  );
-  await sql`insert into temp.fts_added (fts_added) values ('delete-all')`.execute(db);
-  await sql`insert into temp.fts_removed (fts_removed) values ('delete-all')`.execute(db);
 }
 
 /** SQL conditions (each starting with `and`) for the filters SQL can check: sources, languages, kinds. */
