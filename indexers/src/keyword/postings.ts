@@ -439,17 +439,24 @@ export interface ScoredChunk {
  * FTS5's floor) are then almost never read. The answer is the same as
  * scoring every chunk.
  *
- * With `filter`, every term is read whole, and candidates go to `accept`
- * in score order, a page at a time, until `limit` pass or `maxExamined`
- * were seen (`complete: false`).
+ * Filters: with `mask` (the chunks a filter keeps, taken ahead), only those
+ * count, and the method is the same. With `filter`, every term is read
+ * whole, and candidates go to `accept` in score order, a page at a time,
+ * until `limit` pass or `maxExamined` were seen (`complete: false`).
  */
 export async function rankByPostings(
   db: Db,
   phrases: readonly string[],
   totals: { chunks: number; tokens: number; df: ReadonlyMap<string, number> },
   limit: number,
-  filter?: { accept: (page: readonly ScoredChunk[]) => Promise<ScoredChunk[]>; maxExamined: number },
+  options: {
+    /** Only chunks whose id is set here count (a filter's chunks, when taken ahead). */
+    mask?: Uint8Array;
+    /** Otherwise a filter checked on the best chunks, in score order (see above). */
+    filter?: { accept: (page: readonly ScoredChunk[]) => Promise<ScoredChunk[]>; maxExamined: number };
+  } = {},
 ): Promise<{ ranked: ScoredChunk[]; complete: boolean }> {
+  const { mask, filter } = options;
   const avgdl = totals.tokens / Math.max(totals.chunks, 1);
   const weights = new Map<string, number>();
   for (const phrase of phrases) {
@@ -500,6 +507,11 @@ export async function rankByPostings(
             v += (byte & 0x7f) * shift;
           }
           id += v;
+          if (mask && (id >= mask.length || mask[id] === 0)) {
+            while (data[at++]! >= 128);
+            while (data[at++]! >= 128);
+            continue;
+          }
           let f = 0;
           for (let shift = 1, byte = 128; byte >= 128; shift *= 128) {
             byte = data[at++]!;

@@ -416,14 +416,17 @@ class SqliteKeywordIndex implements KeywordIndex {
     const filtered = Boolean(
       filters?.sourceIds || filters?.languages?.length || filters?.kinds?.length || filters?.pathGlob,
     );
+    const mask = filtered ? await this.filterMask(filters!) : undefined;
     const { ranked, complete } = await rankByPostings(
       this.db,
       phrases,
       { chunks, tokens, df },
       limit,
-      filtered
-        ? { accept: (page) => this.passing(page, filters), maxExamined: FILTERED_RANKING_CAP }
-        : undefined,
+      mask
+        ? { mask }
+        : filtered
+          ? { filter: { accept: (page) => this.passing(page, filters), maxExamined: FILTERED_RANKING_CAP } }
+          : {},
     );
     if (complete) {
       if (ranked.length === 0) return [];
@@ -439,6 +442,34 @@ class SqliteKeywordIndex implements KeywordIndex {
       });
     }
     return this.searchByPlan(query.query, terms, phrases, limit, executor);
+  }
+
+  /**
+   * The chunks the filters keep, as a mask by chunk id, when their documents are at most a tenth
+   * of the index (a source, a directory); else undefined, and the best-ranked chunks are checked
+   * against the filters instead (most of them pass a broad filter).
+   */
+  private async filterMask(filters: SearchFilters): Promise<Uint8Array | undefined> {
+    if (!filters.sourceIds && !filters.pathGlob) return undefined;
+    const where = filterSql({ sourceIds: filters.sourceIds, pathGlob: filters.pathGlob });
+    const total = await sql<{ n: number }>`select count(*) as n from documents`.execute(this.db);
+    const most = Math.ceil(Number(total.rows[0]?.n ?? 0) / 10);
+    const { rows } = await sql<{ id: number; path: string }>`
+      select d.id, d.path from documents d where 1 = 1 ${where} limit ${most + 1}`.execute(this.db);
+    if (rows.length > most) return undefined;
+    const pathFilter = filters.pathGlob ? globToRegExp(filters.pathGlob) : undefined;
+    const documents = rows.filter((r) => !pathFilter || pathFilter.test(r.path)).map((r) => Number(r.id));
+    const chunkWhere = filterSql({ languages: filters.languages, kinds: filters.kinds });
+    const ids: number[] = [];
+    for (let at = 0; at < documents.length; at += INSERT_BATCH * 4) {
+      const some = documents.slice(at, at + INSERT_BATCH * 4);
+      const found = await sql<{ id: number }>`
+        select c.id from chunks c where c.document_id in (${sql.join(some)}) ${chunkWhere}`.execute(this.db);
+      for (const r of found.rows) ids.push(Number(r.id));
+    }
+    const mask = new Uint8Array(ids.reduce((m, id) => Math.max(m, id), 0) + 1);
+    for (const id of ids) mask[id] = 1;
+    return mask;
   }
 
   /** Of `page` (chunks in score order), the ones the filters keep, in the same order. */
