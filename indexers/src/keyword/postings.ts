@@ -481,10 +481,10 @@ export async function rankByPostings(
   try {
     let i = 0;
     for (; i < terms.length; i++) {
-      if (!filter && i > 0) {
-        const best = topOf(count, limit);
-        const floor = best.length < limit ? 0 : Math.min(...best.map((b) => b.score));
-        if (left[i]! < floor * (1 - 1e-12)) break;
+      // The k-th best partial score is at most what the terms read so far can add; only when that
+      // exceeds what the rest can add is it worth computing (a pass over every chunk touched).
+      if (!filter && i > 0 && left[0]! - left[i]! > left[i]!) {
+        if (left[i]! < floorOf(count, limit) * (1 - 1e-12)) break;
       }
       const [term, weight] = terms[i]!;
       const { rows } = await sql<{ first_id: number; data: Uint8Array }>`
@@ -523,7 +523,7 @@ export async function rankByPostings(
             len += (byte & 0x7f) * shift;
           }
           if (id >= accumulator.length || accumulator[id] === 0) touch(id);
-          accumulator[id]! += weight * ((f * K1_PLUS_1) / (f + norm(len)));
+          accumulator[id]! += weight * ((f * K1_PLUS_1) / (f + K1 * (ONE_MINUS_B + (B * len) / avgdl)));
         }
       }
     }
@@ -539,7 +539,7 @@ export async function rankByPostings(
       for (; i < terms.length; i++) {
         const [term, weight] = terms[i]!;
         const add = (id: number, f: number, len: number) => {
-          accumulator[id]! += weight * ((f * K1_PLUS_1) / (f + norm(len)));
+          accumulator[id]! += weight * ((f * K1_PLUS_1) / (f + K1 * (ONE_MINUS_B + (B * len) / avgdl)));
         };
         if (candidates.length * BLOCK * 2 > (totals.df.get(term) ?? 0)) {
           // So many candidates that most blocks would be read anyway: read them all, in one statement.
@@ -554,7 +554,8 @@ export async function rankByPostings(
           for (const [id, f, len] of await lookUp(db, term, ids)) add(id, f, len);
         }
         const rest = left[i + 1] ?? 0;
-        const floor = floorOf(count, limit);
+        // Chunks that are not candidates cannot be among the best `limit`: the floor is theirs.
+        const floor = floorAmong(candidates, limit);
         candidates = candidates.filter((c) => accumulator[c.id]! + rest >= floor * (1 - 1e-12));
       }
       const ranked = candidates.map((c) => ({ id: c.id, score: accumulator[c.id]! })).sort(order);
@@ -582,6 +583,15 @@ export async function rankByPostings(
 function floorOf(count: number, limit: number): number {
   const best = topOf(count, limit);
   return best.length < limit ? 0 : Math.min(...best.map((b) => b.score));
+}
+
+/** The `limit`-th best accumulated score among `chunks` (0 while fewer). */
+function floorAmong(chunks: readonly ScoredChunk[], limit: number): number {
+  if (chunks.length < limit) return 0;
+  const scores = new Float64Array(chunks.length);
+  for (let i = 0; i < chunks.length; i++) scores[i] = accumulator[chunks[i]!.id]!;
+  scores.sort();
+  return scores[chunks.length - limit]!;
 }
 
 /** `term`'s postings of the chunks `ids` (ascending) that hold it: [id, f, len]. */
