@@ -467,7 +467,6 @@ export async function rankByPostings(
   const terms = [...weights].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const left = terms.map(([, w]) => w * K1_PLUS_1);
   for (let i = left.length - 2; i >= 0; i--) left[i]! += left[i + 1]!;
-  const norm = (len: number) => K1 * (ONE_MINUS_B + (B * len) / avgdl);
   let count = 0;
   const touch = (id: number) => {
     if (id >= accumulator.length) grow(id);
