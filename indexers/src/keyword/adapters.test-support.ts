@@ -8,7 +8,7 @@ import { onTestFinished } from "vitest";
 import type { KeywordIndex } from "../ports/keyword-index.js";
 import { indexerMigrations } from "./migrations.js";
 import { openPostgresKeywordIndex } from "./postgres.js";
-import { BLOCK, decodeBlock, encodeBlock } from "./postings.js";
+import { decodeBlock, encodeBlock, MAX_BLOCK } from "./postings.js";
 import { openSqliteKeywordIndex } from "./sqlite.js";
 
 /** A keyword index adapter a contract test runs against. */
@@ -210,7 +210,7 @@ async function postingsProblems(store: RelationalStore): Promise<string[]> {
   for (const r of stored.rows) {
     const block = decodeBlock(Number(r.first_id), r.data);
     if (block.ids.length === 0) problems.push(`empty block ${r.term}@${r.first_id}`);
-    if (block.ids.length > 2 * BLOCK)
+    if (block.ids.length > 2 * MAX_BLOCK)
       problems.push(`block ${r.term}@${r.first_id} holds ${block.ids.length}`);
     if (block.ids[0] !== Number(r.first_id))
       problems.push(`block ${r.term}@${r.first_id} starts at ${block.ids[0]}`);

@@ -13,7 +13,7 @@ import { addColumn, type TermStats } from "./postgres-terms.js";
  * chunks. Ranking needs far less: per term, the chunks holding it, each
  * with its weighted term frequency (`f`, the sum of the column weights of
  * its occurrences) and its token count (`len`). Stored here, in chunk-id
- * order, in blocks of up to `BLOCK` postings (`term, first_id → data`), a
+ * order, in blocks of up to `blockCapacity` postings (`term, first_id → data`), a
  * query reads each of its terms' blocks once and adds up BM25 — FTS5's
  * formula (`bm25.ts`) — for every chunk holding any term: the exhaustive,
  * exact answer, with no candidate step.
@@ -32,8 +32,30 @@ import { addColumn, type TermStats } from "./postgres-terms.js";
 
 type Db = Kysely<unknown>;
 
-/** Postings per block when appending (a block holds up to twice this before it is split). */
+/** Creates empty `term_postings` and `term_df` tables (dropping any there were). */
+export async function createPostingsTables(db: Db): Promise<void> {
+  await sql`drop table if exists term_postings`.execute(db);
+  await sql`create table term_postings (term text not null, first_id integer not null, data blob not null,
+    primary key (term, first_id)) without rowid`.execute(db);
+  await sql`drop table if exists term_df`.execute(db);
+  await sql`create table term_df (term text primary key, df integer not null) without rowid`.execute(db);
+}
+
+/** Postings per block of a rare term when appending (a block holds up to twice its capacity before it is split). */
 export const BLOCK = 128;
+/** The largest block capacity (terms in more than 64 × this many chunks). */
+export const MAX_BLOCK = 1024;
+
+/**
+ * Postings per block for a term held by `df` chunks: 128, growing with the term to 1024 (a
+ * common term's whole list is read in few rows; SQLite costs ~3 µs per row read, a posting
+ * ~20 ns to decode), so a term has at most ~64 blocks until it is very common.
+ */
+export function blockCapacity(df: number): number {
+  let capacity = BLOCK;
+  while (capacity < MAX_BLOCK && capacity * 64 < df) capacity *= 2;
+  return capacity;
+}
 
 /** One term's postings of one block, ascending ids. */
 export interface Postings {
@@ -209,6 +231,8 @@ export class PostingsJournal {
     const terms = [...this.changes.keys()];
     const net = new Map(terms.map((t) => [t, this.changes.get(t)!.net()]));
     const loaded = new Map<string, Map<number, Uint8Array>>();
+    /** Each term's document frequency before this transaction (its blocks' size follows it). */
+    const known = new Map<string, number>();
     const put = (term: string, firstId: number, data: Uint8Array) => {
       let blocks = loaded.get(term);
       if (!blocks) {
@@ -220,11 +244,14 @@ export class PostingsJournal {
     // Each term's last block (appends go there), a few hundred terms per statement.
     for (let at = 0; at < terms.length; at += 400) {
       const some = terms.slice(at, at + 400);
-      const { rows } = await sql<{ term: string; first_id: number; data: Uint8Array }>`
-        select p.term, p.first_id, p.data from term_postings p join (
+      const { rows } = await sql<{ term: string; first_id: number; data: Uint8Array; df: number | null }>`
+        select p.term, p.first_id, p.data, t.df from term_postings p join (
           select term, max(first_id) as last from term_postings where term in (${sql.join(some)}) group by term
-        ) l on p.term = l.term and p.first_id = l.last`.execute(db);
-      for (const r of rows) put(r.term, Number(r.first_id), r.data);
+        ) l on p.term = l.term and p.first_id = l.last left join term_df t on t.term = p.term`.execute(db);
+      for (const r of rows) {
+        put(r.term, Number(r.first_id), r.data);
+        known.set(r.term, Number(r.df ?? 0));
+      }
     }
     // Changes below a term's last block (removed chunks, mostly): the blocks covering them, one
     // range per run of nearby ids.
@@ -248,7 +275,9 @@ export class PostingsJournal {
     const df: Array<[string, number]> = [];
     for (const term of terms) {
       const stored = [...(loaded.get(term) ?? new Map<number, Uint8Array>())].sort((a, b) => a[0] - b[0]);
-      const delta = applyTermChanges(term, stored, net.get(term)!, deletes, writes);
+      const changes = net.get(term)!;
+      const capacity = blockCapacity((known.get(term) ?? 0) + changes.ids.length);
+      const delta = applyTermChanges(term, stored, changes, capacity, deletes, writes);
       if (delta !== 0) df.push([term, delta]);
     }
     this.changes.clear();
@@ -332,6 +361,7 @@ function applyTermChanges(
   term: string,
   stored: ReadonlyArray<[number, Uint8Array]>,
   changes: { ids: number[]; f: number[]; len: number[] },
+  capacity: number,
   deletes: Array<[string, number]>,
   writes: Array<[string, number, Uint8Array]>,
 ): number {
@@ -361,7 +391,7 @@ function applyTermChanges(
     const tail = target?.block.ids[target.block.ids.length - 1];
     if (
       !target ||
-      (at === blocks.length - 1 && target.block.ids.length >= BLOCK && tail !== undefined && id > tail)
+      (at === blocks.length - 1 && target.block.ids.length >= capacity && tail !== undefined && id > tail)
     ) {
       target = { key: undefined, block: { ids: [], f: [], len: [] }, changed: true };
       blocks.push(target);
@@ -378,7 +408,7 @@ function applyTermChanges(
       target.block.len.splice(i, 0, changes.len[c]!);
     }
     target.changed = true;
-    if (target.block.ids.length >= 2 * BLOCK) {
+    if (target.block.ids.length >= 2 * capacity) {
       const half = target.block.ids.length >> 1;
       const rest: Postings = {
         ids: target.block.ids.splice(half),
@@ -540,7 +570,8 @@ export async function rankByPostings(
         const add = (id: number, f: number, len: number) => {
           accumulator[id]! += weight * ((f * K1_PLUS_1) / (f + K1 * (ONE_MINUS_B + (B * len) / avgdl)));
         };
-        if (candidates.length * BLOCK * 2 > (totals.df.get(term) ?? 0)) {
+        const df = totals.df.get(term) ?? 0;
+        if (candidates.length * blockCapacity(df) * 2 > df) {
           // So many candidates that most blocks would be read anyway: read them all, in one statement.
           const { rows } = await sql<{ first_id: number; data: Uint8Array }>`
             select first_id, data from term_postings where term = ${term}`.execute(db);

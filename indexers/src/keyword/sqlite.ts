@@ -39,7 +39,14 @@ import {
   termPhrase,
 } from "./plan.js";
 import { chunkStatsFor, columnStats, type TermStats } from "./postgres-terms.js";
-import { blockCount, PostingsJournal, rankByPostings, rowStats, type ScoredChunk } from "./postings.js";
+import {
+  blockCount,
+  createPostingsTables,
+  PostingsJournal,
+  rankByPostings,
+  rowStats,
+  type ScoredChunk,
+} from "./postings.js";
 import { makeSnippet, requiredLiterals, searchTerms, trigramMatchExpression } from "./query.js";
 import { compileGrepPattern, InvalidPatternError } from "./regex.js";
 
@@ -100,8 +107,8 @@ export async function ensureSqliteKeywordTables(db: Db): Promise<void> {
     db,
   );
   if (old) await rebuildWordIndex(db);
-  const filled = await ensurePostings(db, { refill: old === true });
-  await ensureTermDf(db, { refill: old === true || filled });
+  await ensurePostings(db, { refill: old === true });
+  await ensureTermDf(db);
   await sql`create virtual table if not exists chunks_trigram using fts5(text, tokenize = 'trigram', content = '', contentless_delete = 1, detail = none)`.execute(
     db,
   );
@@ -953,18 +960,17 @@ async function deleteFtsRows(db: Db, rows: readonly FtsRow[]): Promise<void> {
  * table counts a term's rows by reading its whole doclist, 10–60 ms for a
  * query's terms at 1M chunks.) It changes with `term_postings`, in the same
  * transaction (`PostingsJournal.apply`): one per chunk added to or removed
- * from a term's postings. An index made before it existed, or before
- * `term_postings` did, gets it counted from the postings when opened.
+ * from a term's postings. Filled with `term_postings` (`ensurePostings`); an index that has
+ * the postings but not this table gets it counted from them when opened.
  */
-async function ensureTermDf(db: Db, options: { refill: boolean }): Promise<void> {
+async function ensureTermDf(db: Db): Promise<void> {
   const exists = async (q: Db) =>
     (await sql`select 1 from sqlite_master where type = 'table' and name = 'term_df'`.execute(q)).rows
       .length > 0;
   // Checked before the (write-locking) transaction: opening an index that has it must not wait for a writer.
-  if (!options.refill && (await exists(db))) return;
+  if (await exists(db)) return;
   await db.transaction().execute(async (trx) => {
-    if (!options.refill && (await exists(trx))) return;
-    await sql`drop table if exists term_df`.execute(trx);
+    if (await exists(trx)) return;
     await sql`create table term_df (term text primary key, df integer not null) without rowid`.execute(trx);
     // Counted from the postings, a page of blocks at a time (a block's first varint is its count).
     const counts = new Map<string, number>();
@@ -990,16 +996,15 @@ async function ensureTermDf(db: Db, options: { refill: boolean }): Promise<void>
  * `term_postings` (`postings.ts`), kept by the writer like `term_df`; an index made before it
  * existed gets it filled from its chunk rows once, when opened.
  */
-async function ensurePostings(db: Db, options: { refill: boolean }): Promise<boolean> {
+async function ensurePostings(db: Db, options: { refill: boolean }): Promise<void> {
   const exists = async (q: Db) =>
     (await sql`select 1 from sqlite_master where type = 'table' and name = 'term_postings'`.execute(q)).rows
       .length > 0;
-  if (!options.refill && (await exists(db))) return false;
-  return db.transaction().execute(async (trx) => {
-    if (!options.refill && (await exists(trx))) return false;
-    await sql`drop table if exists term_postings`.execute(trx);
-    await sql`create table term_postings (term text not null, first_id integer not null, data blob not null,
-      primary key (term, first_id)) without rowid`.execute(trx);
+  if (!options.refill && (await exists(db))) return;
+  await db.transaction().execute(async (trx) => {
+    if (!options.refill && (await exists(trx))) return;
+    // The journal keeps term_df as it writes the postings: both counted afresh.
+    await createPostingsTables(trx);
     const journal = new PostingsJournal();
     let pending = 0;
     for (let after = 0; ; ) {
@@ -1018,7 +1023,6 @@ async function ensurePostings(db: Db, options: { refill: boolean }): Promise<boo
       }
     }
     await journal.apply(trx);
-    return true;
   });
 }
 
