@@ -75,8 +75,12 @@ const precomputed = new Precomputed<string>();
 export function ftsText(text: string): string {
   const known = precomputed.get(text);
   if (known !== undefined) return known;
-  const terms = expansionTerms(text);
-  return terms.length === 0 ? text : `${text}\n${terms.join(" ")}`;
+  return ftsTextWith(text, expansionTerms(text).join(" "));
+}
+
+/** `ftsText(text)` from its expansion line (`expansionLines`), computed elsewhere. */
+export function ftsTextWith(text: string, line: string): string {
+  return line === "" ? text : `${text}\n${line}`;
 }
 
 /** `expansionTerms(text).join(" ")` for each text: what a worker thread sends along with its chunks. */
@@ -95,8 +99,7 @@ export function withFtsTexts<T>(
 ): Promise<T> {
   const values = texts.map((text, i) => {
     const line = lines[i];
-    if (line === undefined) return undefined;
-    return line === "" ? text : `${text}\n${line}`;
+    return line === undefined ? undefined : ftsTextWith(text, line);
   });
   return precomputed.with(texts, values, fn);
 }

@@ -5,9 +5,9 @@ import type { ClassifyOptions, SkipReason } from "../classify.js";
 import type { Chunk, Document, SymbolDef } from "../document.js";
 import { contentHash } from "../document.js";
 import { encodeChunkText, type StoredChunkText } from "../keyword/chunk-text.js";
-import { encodeBodyStats } from "../keyword/postings.js";
+import { encodeBodyStats } from "../keyword/postgres-terms.js";
 import { type ProcessOptions, processDocument } from "../process.js";
-import { expansionLines } from "../tokenize.js";
+import { expansionLines, ftsTextWith } from "../tokenize.js";
 
 /**
  * The part of indexing one file that needs no database: read it, hash it,
@@ -72,6 +72,8 @@ export async function runFileTask(task: FileTask, options: ProcessOptions = {}):
       ...(result.skipDetail ? { detail: result.skipDetail } : {}),
     };
   }
+  const texts = result.chunks.map((c) => c.text);
+  const expansions = expansionLines(texts);
   return {
     kind: "indexed",
     bytes,
@@ -79,8 +81,8 @@ export async function runFileTask(task: FileTask, options: ProcessOptions = {}):
     chunks: result.chunks,
     symbols: result.symbols,
     redactions: result.redactions,
-    expansions: expansionLines(result.chunks.map((c) => c.text)),
-    bodyStats: result.chunks.map((c) => encodeBodyStats(c.text)),
+    expansions,
+    bodyStats: texts.map((text, i) => encodeBodyStats(ftsTextWith(text, expansions[i]!))),
     // Plain Uint8Arrays, as a worker thread's message delivers them whatever was sent.
     encoded: result.chunks.map((c) => {
       const value = encodeChunkText(c.text);

@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import type { SkipReason } from "../classify.js";
 import { DEFAULT_CLASSIFY } from "../classify.js";
 import { withEncodedChunkTexts } from "../keyword/chunk-text.js";
-import { withBodyStats } from "../keyword/postings.js";
+import { withBodyStats } from "../keyword/postgres-terms.js";
 import type { KeywordIndex, StoredFileState } from "../ports/keyword-index.js";
 import type { ProcessOptions } from "../process.js";
 import { compileExclusions, DEFAULT_EXCLUSIONS } from "../safety/exclusions.js";

@@ -10,10 +10,10 @@ import type { TermStats } from "./postgres-terms.js";
  * holds a term.
  */
 
-const K1 = 1.2;
-const B = 0.75;
-const K1_PLUS_1 = K1 + 1.0;
-const ONE_MINUS_B = 1 - B;
+export const K1 = 1.2;
+export const B = 0.75;
+export const K1_PLUS_1 = K1 + 1.0;
+export const ONE_MINUS_B = 1 - B;
 const IDF_FLOOR = 1e-6;
 
 export interface Bm25Totals {

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { Precomputed } from "../precomputed.js";
 import { expansionTerms, ftsText } from "../tokenize.js";
 import { porterStem } from "./porter.js";
 import { forEachUnicode61Token } from "./unicode61.js";
@@ -62,10 +63,63 @@ export function columnStats(text: string, weight: number): TermStats {
 
 /** One chunk's stats: the document's name and dir columns plus its own symbol and body. */
 export function chunkStats(name: TermStats, dir: TermStats, symbolPath: string, text: string): TermStats {
-  const stats: TermStats = { length: name.length + dir.length, terms: new Map(name.terms) };
-  for (const [term, weight] of dir.terms) stats.terms.set(term, (stats.terms.get(term) ?? 0) + weight);
-  addColumn(stats, ftsText(symbolPath), BM25_WEIGHTS[2]);
-  addColumn(stats, ftsText(text), BM25_WEIGHTS[3]);
+  return rowStats(name, dir, ftsText(symbolPath), BM25_WEIGHTS[2], { text, column: ftsText(text) });
+}
+
+/**
+ * The stats of a chunk's body column (`body`: `ftsText` of its text, weight
+ * 1), encoded as one string — `length term count term count …` — so a
+ * worker thread can send them with the chunk cheaply (`withBodyStats`).
+ */
+export function encodeBodyStats(body: string): string {
+  const stats: TermStats = { length: 0, terms: new Map() };
+  addColumn(stats, body, 1);
+  let out = String(stats.length);
+  for (const [term, f] of stats.terms) out += ` ${term} ${f}`;
+  return out;
+}
+
+function decodeBodyStats(encoded: string): TermStats {
+  const parts = encoded.split(" ");
+  const terms = new Map<string, number>();
+  for (let i = 1; i + 1 < parts.length; i += 2) terms.set(parts[i]!, Number(parts[i + 1]));
+  return { length: Number(parts[0]), terms };
+}
+
+/** Body stats computed in local ingest's worker threads (`encodeBodyStats`), known while the writer runs. */
+const precomputedBodies = new Precomputed<string>();
+
+/** Runs `fn` with the body stats of each of `texts` known from `encoded` (`encodeBodyStats`, another thread). */
+export function withBodyStats<T>(
+  texts: readonly string[],
+  encoded: readonly (string | undefined)[],
+  fn: () => Promise<T>,
+): Promise<T> {
+  return precomputedBodies.with(texts, encoded, fn);
+}
+
+/**
+ * A chunk row's stats as FTS5 counts them: its four `chunks_fts` columns,
+ * weighted — `name` and `dir` already weighted (`columnStats`, once per
+ * document), the symbol path at `symbolWeight`, and the body from `text`
+ * (precomputed when a worker sent it, else tokenized here).
+ */
+export function rowStats(
+  name: TermStats,
+  dir: TermStats,
+  symbol: string,
+  symbolWeight: number,
+  body: { text?: string; column: string },
+): TermStats {
+  const known = body.text === undefined ? undefined : precomputedBodies.get(body.text);
+  const stats =
+    known === undefined ? { length: 0, terms: new Map<string, number>() } : decodeBodyStats(known);
+  if (known === undefined) addColumn(stats, body.column, 1);
+  addColumn(stats, symbol, symbolWeight);
+  for (const column of [name, dir]) {
+    stats.length += column.length;
+    for (const [term, f] of column.terms) stats.terms.set(term, (stats.terms.get(term) ?? 0) + f);
+  }
   return stats;
 }
 

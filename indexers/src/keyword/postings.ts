@@ -1,8 +1,6 @@
 import { type Kysely, sql } from "kysely";
-import { Precomputed } from "../precomputed.js";
-import { ftsText } from "../tokenize.js";
-import { bm25Idf } from "./bm25.js";
-import { addColumn, type TermStats } from "./postgres-terms.js";
+import { B, bm25Idf, K1, K1_PLUS_1, ONE_MINUS_B } from "./bm25.js";
+import type { TermStats } from "./postgres-terms.js";
 
 /**
  * `term_postings`: the SQLite keyword index's own postings, for ranking.
@@ -21,7 +19,7 @@ import { addColumn, type TermStats } from "./postgres-terms.js";
  * The writer keeps the table: every chunk row added to or removed from
  * `chunks_fts` is journaled with its stats (`rowStats`, FTS5's tokenizer in
  * TypeScript: `unicode61.ts`, `porter.ts`), and the journal is applied in
- * the same transaction (`applyPostings`). Chunk ids only grow, so adding a
+ * the same transaction (`PostingsJournal.apply`). Chunk ids only grow, so adding a
  * chunk rewrites only the last block of each of its terms.
  *
  * A block's data: varint count, varint largest `f`, varint smallest `len`
@@ -141,63 +139,6 @@ export function forEachPosting(
     const f = varint();
     fn(id, f, varint());
   }
-}
-
-/**
- * The stats of a chunk's body column (`ftsText(text)`, weight 1), encoded
- * as one string — `length term count term count …` — so a worker thread
- * can send them with the chunk cheaply (`withBodyStats`).
- */
-export function encodeBodyStats(text: string): string {
-  const stats: TermStats = { length: 0, terms: new Map() };
-  addColumn(stats, ftsText(text), 1);
-  let out = String(stats.length);
-  for (const [term, f] of stats.terms) out += ` ${term} ${f}`;
-  return out;
-}
-
-function decodeBodyStats(encoded: string): TermStats {
-  const parts = encoded.split(" ");
-  const terms = new Map<string, number>();
-  for (let i = 1; i + 1 < parts.length; i += 2) terms.set(parts[i]!, Number(parts[i + 1]));
-  return { length: Number(parts[0]), terms };
-}
-
-/** Body stats computed in local ingest's worker threads (`encodeBodyStats`), known while the writer runs. */
-const precomputedBodies = new Precomputed<string>();
-
-/** Runs `fn` with the body stats of each of `texts` known from `encoded` (`encodeBodyStats`, another thread). */
-export function withBodyStats<T>(
-  texts: readonly string[],
-  encoded: readonly (string | undefined)[],
-  fn: () => Promise<T>,
-): Promise<T> {
-  return precomputedBodies.with(texts, encoded, fn);
-}
-
-/**
- * A chunk row's stats as FTS5 counts them: its four `chunks_fts` columns,
- * weighted — `name` and `dir` already weighted (`columnStats`, once per
- * document), the symbol path at `symbolWeight`, and the body from `text`
- * (precomputed when a worker sent it, else tokenized here).
- */
-export function rowStats(
-  name: TermStats,
-  dir: TermStats,
-  symbol: string,
-  symbolWeight: number,
-  body: { text?: string; column: string },
-): TermStats {
-  const known = body.text === undefined ? undefined : precomputedBodies.get(body.text);
-  const stats =
-    known === undefined ? { length: 0, terms: new Map<string, number>() } : decodeBodyStats(known);
-  if (known === undefined) addColumn(stats, body.column, 1);
-  addColumn(stats, symbol, symbolWeight);
-  for (const column of [name, dir]) {
-    stats.length += column.length;
-    for (const [term, f] of column.terms) stats.terms.set(term, (stats.terms.get(term) ?? 0) + f);
-  }
-  return stats;
 }
 
 /** The postings a transaction adds and removes, applied before it commits. */
@@ -438,11 +379,6 @@ function bisect(sorted: readonly number[], value: number): number {
   }
   return lo;
 }
-
-const K1 = 1.2;
-const B = 0.75;
-const K1_PLUS_1 = K1 + 1.0;
-const ONE_MINUS_B = 1 - B;
 
 /** Per-query score accumulators, indexed by chunk id, reused (and cleared) across queries. */
 let accumulator = new Float64Array(1 << 16);

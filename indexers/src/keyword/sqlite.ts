@@ -38,13 +38,12 @@ import {
   type PlanExpr,
   termPhrase,
 } from "./plan.js";
-import { chunkStatsFor, columnStats, type TermStats } from "./postgres-terms.js";
+import { chunkStatsFor, columnStats, rowStats, type TermStats } from "./postgres-terms.js";
 import {
   blockCount,
   createPostingsTables,
   PostingsJournal,
   rankByPostings,
-  rowStats,
   type ScoredChunk,
 } from "./postings.js";
 import { makeSnippet, requiredLiterals, searchTerms, trigramMatchExpression } from "./query.js";
@@ -942,7 +941,7 @@ function postingsJournal(db: Db): PostingsJournal {
 /**
  * Removes rows from `chunks_fts` with FTS5's delete command and the values
  * they were inserted with (only then do they leave the bm25() totals), and
- * journals them for `term_df`.
+ * journals their postings for removal.
  */
 async function deleteFtsRows(db: Db, rows: readonly FtsRow[]): Promise<void> {
   await sql`insert into chunks_fts (chunks_fts, rowid, name, dir, symbol, body) values ${sql.join(
