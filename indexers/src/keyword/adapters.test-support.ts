@@ -8,6 +8,7 @@ import { onTestFinished } from "vitest";
 import type { KeywordIndex } from "../ports/keyword-index.js";
 import { indexerMigrations } from "./migrations.js";
 import { openPostgresKeywordIndex } from "./postgres.js";
+import { BM25_WEIGHTS } from "./postgres-terms.js";
 import { decodeBlock, encodeBlock, MAX_BLOCK } from "./postings.js";
 import { openSqliteKeywordIndex } from "./sqlite.js";
 
@@ -190,7 +191,12 @@ async function postingsProblems(store: RelationalStore): Promise<string[]> {
     select term, doc, col, count(*) as n from temp.check_fts_instances group by term, doc, col`.execute(
     store.db,
   );
-  const weights: Record<string, number> = { name: 8, dir: 2, symbol: 4, body: 1 };
+  const weights: Record<string, number> = {
+    name: BM25_WEIGHTS[0],
+    dir: BM25_WEIGHTS[1],
+    symbol: BM25_WEIGHTS[2],
+    body: BM25_WEIGHTS[3],
+  };
   const lengths = new Map<number, number>();
   const expected = new Map<string, Map<number, number>>();
   for (const r of rows) {

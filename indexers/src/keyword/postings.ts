@@ -445,11 +445,14 @@ export async function rankByPostings(
   };
   try {
     let i = 0;
+    /** The `limit`-th best partial score when the reading stopped early. */
+    let floor = 0;
     for (; i < terms.length; i++) {
       // The k-th best partial score is at most what the terms read so far can add; only when that
       // exceeds what the rest can add is it worth computing (a pass over every chunk touched).
       if (!filter && i > 0 && left[0]! - left[i]! > left[i]!) {
-        if (left[i]! < floorOf(count, limit) * (1 - 1e-12)) break;
+        floor = floorOf(count, limit) * (1 - 1e-12);
+        if (left[i]! < floor) break;
       }
       const [term, weight] = terms[i]!;
       const { rows } = await sql<{ first_id: number; data: Uint8Array }>`
@@ -495,11 +498,11 @@ export async function rankByPostings(
     const order = (a: ScoredChunk, b: ScoredChunk) => b.score - a.score || a.id - b.id;
     if (i < terms.length) {
       // The terms from i on: looked up only for the chunks that can still reach the top.
-      const start = floorOf(count, limit) * (1 - 1e-12) - left[i]!;
-      let candidates: ScoredChunk[] = [];
+      const start = floor - left[i]!;
+      let candidates: number[] = [];
       for (let t = 0; t < count; t++) {
         const id = touched[t]!;
-        if (accumulator[id]! >= start) candidates.push({ id, score: 0 });
+        if (accumulator[id]! >= start) candidates.push(id);
       }
       for (; i < terms.length; i++) {
         const [term, weight] = terms[i]!;
@@ -516,15 +519,15 @@ export async function rankByPostings(
               if (id < accumulator.length && accumulator[id]! > 0) add(id, f, len);
             });
         } else {
-          const ids = candidates.map((c) => c.id).sort((a, b) => a - b);
+          const ids = [...candidates].sort((a, b) => a - b);
           for (const [id, f, len] of await lookUp(db, term, ids)) add(id, f, len);
         }
         const rest = left[i + 1] ?? 0;
         // Chunks that are not candidates cannot be among the best `limit`: the floor is theirs.
-        const floor = floorAmong(candidates, limit);
-        candidates = candidates.filter((c) => accumulator[c.id]! + rest >= floor * (1 - 1e-12));
+        const least = floorAmong(candidates, limit) * (1 - 1e-12);
+        candidates = candidates.filter((id) => accumulator[id]! + rest >= least);
       }
-      const ranked = candidates.map((c) => ({ id: c.id, score: accumulator[c.id]! })).sort(order);
+      const ranked = candidates.map((id) => ({ id, score: accumulator[id]! })).sort(order);
       return { ranked: ranked.slice(0, limit), complete: true };
     }
     if (!filter) return { ranked: topOf(count, limit).sort(order), complete: true };
@@ -551,13 +554,13 @@ function floorOf(count: number, limit: number): number {
   return best.length < limit ? 0 : Math.min(...best.map((b) => b.score));
 }
 
-/** The `limit`-th best accumulated score among `chunks` (0 while fewer). */
-function floorAmong(chunks: readonly ScoredChunk[], limit: number): number {
-  if (chunks.length < limit) return 0;
-  const scores = new Float64Array(chunks.length);
-  for (let i = 0; i < chunks.length; i++) scores[i] = accumulator[chunks[i]!.id]!;
+/** The `limit`-th best accumulated score among the chunks `ids` (0 while fewer). */
+function floorAmong(ids: readonly number[], limit: number): number {
+  if (ids.length < limit) return 0;
+  const scores = new Float64Array(ids.length);
+  for (let i = 0; i < ids.length; i++) scores[i] = accumulator[ids[i]!]!;
   scores.sort();
-  return scores[chunks.length - limit]!;
+  return scores[ids.length - limit]!;
 }
 
 /** `term`'s postings of the chunks `ids` (ascending) that hold it: [id, f, len]. */

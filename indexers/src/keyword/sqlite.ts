@@ -38,7 +38,7 @@ import {
   type PlanExpr,
   termPhrase,
 } from "./plan.js";
-import { chunkStatsFor, columnStats, rowStats, type TermStats } from "./postgres-terms.js";
+import { BM25_WEIGHTS, chunkStatsFor, columnStats, rowStats, type TermStats } from "./postgres-terms.js";
 import {
   blockCount,
   createPostingsTables,
@@ -65,8 +65,6 @@ import { compileGrepPattern, InvalidPatternError } from "./regex.js";
  * FTS tables) happens in one `BEGIN IMMEDIATE` transaction.
  */
 
-/** Column weights of `chunks_fts` for bm25(): name, dir, symbol, body. */
-const BM25_WEIGHTS = [8, 2, 4, 1] as const;
 /**
  * Bytes of the index file SQLite reads through a memory map instead of
  * `read()` into its page cache (`PRAGMA mmap_size`; 2 GiB is the largest
@@ -887,19 +885,28 @@ function ftsValues(rows: readonly FtsRow[]): RawBuilder<unknown> {
   return sql.join(rows.map((r) => sql`(${r.id}, ${r.name}, ${r.dir}, ${r.symbol}, ${r.body})`));
 }
 
-/** Re-creates every `chunks_fts` row from the chunk rows (after a change of the table's definition). */
-async function rebuildWordIndex(db: Db): Promise<void> {
-  let after = 0;
-  for (;;) {
+/** Calls `fn` with the `chunks_fts` rows of every chunk, a page at a time, in id order. */
+async function forEachFtsPage(db: Db, fn: (rows: FtsRow[]) => Promise<void>): Promise<void> {
+  for (let after = 0; ; ) {
     const { rows } = await sql<FtsSourceRow>`
       select c.id, d.path, c.symbol_path, c.text from chunks c join documents d on d.id = c.document_id
       where c.id > ${after} order by c.id limit ${INSERT_BATCH}`.execute(db);
     if (rows.length === 0) return;
-    await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${ftsValues(ftsRows(rows))}`.execute(
-      db,
-    );
+    await fn(ftsRows(rows));
     after = rows[rows.length - 1]!.id;
   }
+}
+
+/** Re-creates every `chunks_fts` row from the chunk rows (after a change of the table's definition). */
+async function rebuildWordIndex(db: Db): Promise<void> {
+  await forEachFtsPage(db, async (rows) => {
+    await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${ftsValues(rows)}`.execute(db);
+  });
+}
+
+async function tableExists(db: Db, name: string): Promise<boolean> {
+  const { rows } = await sql`select 1 from sqlite_master where type = 'table' and name = ${name}`.execute(db);
+  return rows.length > 0;
 }
 
 /** Removes a document, its chunks' FTS entries, and (by cascade) its chunks, symbols and redactions. */
@@ -963,9 +970,7 @@ async function deleteFtsRows(db: Db, rows: readonly FtsRow[]): Promise<void> {
  * the postings but not this table gets it counted from them when opened.
  */
 async function ensureTermDf(db: Db): Promise<void> {
-  const exists = async (q: Db) =>
-    (await sql`select 1 from sqlite_master where type = 'table' and name = 'term_df'`.execute(q)).rows
-      .length > 0;
+  const exists = (q: Db) => tableExists(q, "term_df");
   // Checked before the (write-locking) transaction: opening an index that has it must not wait for a writer.
   if (await exists(db)) return;
   await db.transaction().execute(async (trx) => {
@@ -996,9 +1001,7 @@ async function ensureTermDf(db: Db): Promise<void> {
  * existed gets it filled from its chunk rows once, when opened.
  */
 async function ensurePostings(db: Db, options: { refill: boolean }): Promise<void> {
-  const exists = async (q: Db) =>
-    (await sql`select 1 from sqlite_master where type = 'table' and name = 'term_postings'`.execute(q)).rows
-      .length > 0;
+  const exists = (q: Db) => tableExists(q, "term_postings");
   if (!options.refill && (await exists(db))) return;
   await db.transaction().execute(async (trx) => {
     if (!options.refill && (await exists(trx))) return;
@@ -1006,21 +1009,15 @@ async function ensurePostings(db: Db, options: { refill: boolean }): Promise<voi
     await createPostingsTables(trx);
     const journal = new PostingsJournal();
     let pending = 0;
-    for (let after = 0; ; ) {
-      const { rows } = await sql<FtsSourceRow>`
-        select c.id, d.path, c.symbol_path, c.text from chunks c join documents d on d.id = c.document_id
-        where c.id > ${after} order by c.id limit ${INSERT_BATCH}`.execute(trx);
-      if (rows.length === 0) break;
-      const fts = ftsRows(rows);
-      const stats = ftsRowStats(fts);
-      for (const [i, r] of fts.entries()) journal.add(r.id, stats[i]!);
-      after = rows[rows.length - 1]!.id;
+    await forEachFtsPage(trx, async (rows) => {
+      const stats = ftsRowStats(rows);
+      for (const [i, r] of rows.entries()) journal.add(r.id, stats[i]!);
       pending += rows.length;
       if (pending >= POSTINGS_FILL_SLICE) {
         await journal.apply(trx);
         pending = 0;
       }
-    }
+    });
     await journal.apply(trx);
   });
 }
