@@ -228,19 +228,24 @@ export async function disableEndpoint(
   reason: string,
 ): Promise<void> {
   const now = nowIso();
-  const result = await deps.db
-    .updateTable("outbound_endpoints")
-    .set({ enabled: 0, disabled_at: now, disabled_reason: reason, updated_at: now })
-    .where("id", "=", endpoint.id)
-    .where("enabled", "=", 1)
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) === 0) return;
-  await deps.db
-    .updateTable("outbound_deliveries")
-    .set({ state: "cancelled", next_attempt_at: null, updated_at: now })
-    .where("endpoint_id", "=", endpoint.id)
-    .where("state", "=", "pending")
-    .execute();
+  // One transaction: nobody sees the endpoint disabled with its deliveries still pending.
+  const disabled = await deps.db.transaction().execute(async (tx) => {
+    const result = await tx
+      .updateTable("outbound_endpoints")
+      .set({ enabled: 0, disabled_at: now, disabled_reason: reason, updated_at: now })
+      .where("id", "=", endpoint.id)
+      .where("enabled", "=", 1)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return false;
+    await tx
+      .updateTable("outbound_deliveries")
+      .set({ state: "cancelled", next_attempt_at: null, updated_at: now })
+      .where("endpoint_id", "=", endpoint.id)
+      .where("state", "=", "pending")
+      .execute();
+    return true;
+  });
+  if (!disabled) return;
   // The host only: an endpoint URL may carry a token in its path or query.
   deps.logger.warn(
     {

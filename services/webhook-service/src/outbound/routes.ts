@@ -222,37 +222,40 @@ export function outboundRoutes(deps: OutboundRoutesDeps): Hono<AuthEnv> {
     const body = c.req.valid("json");
     const url = body.url === undefined ? undefined : await checkedUrl(body.url, settings);
     const now = nowIso();
-    await db
-      .updateTable("outbound_endpoints")
-      .set({
-        ...(url === undefined ? {} : { url }),
-        ...(body.events === undefined ? {} : { events: JSON.stringify(body.events) }),
-        ...(body.description === undefined ? {} : { description: body.description || null }),
-        ...(body.enabled === true && row.enabled !== 1
-          ? {
-              enabled: 1,
-              disabled_at: null,
-              disabled_reason: null,
-              failed_deliveries: 0,
-              failing_since: null,
-            }
-          : {}),
-        ...(body.enabled === false && row.enabled === 1
-          ? { enabled: 0, disabled_at: now, disabled_reason: "Disabled by an admin." }
-          : {}),
-        updated_at: now,
-      })
-      .where("id", "=", row.id)
-      .where("organization_id", "=", orgId)
-      .execute();
-    if (body.enabled === false && row.enabled === 1) {
-      await db
-        .updateTable("outbound_deliveries")
-        .set({ state: "cancelled", next_attempt_at: null, updated_at: now })
-        .where("endpoint_id", "=", row.id)
-        .where("state", "=", "pending")
+    // One transaction: a disabled endpoint never shows deliveries still pending.
+    await db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable("outbound_endpoints")
+        .set({
+          ...(url === undefined ? {} : { url }),
+          ...(body.events === undefined ? {} : { events: JSON.stringify(body.events) }),
+          ...(body.description === undefined ? {} : { description: body.description || null }),
+          ...(body.enabled === true && row.enabled !== 1
+            ? {
+                enabled: 1,
+                disabled_at: null,
+                disabled_reason: null,
+                failed_deliveries: 0,
+                failing_since: null,
+              }
+            : {}),
+          ...(body.enabled === false && row.enabled === 1
+            ? { enabled: 0, disabled_at: now, disabled_reason: "Disabled by an admin." }
+            : {}),
+          updated_at: now,
+        })
+        .where("id", "=", row.id)
+        .where("organization_id", "=", orgId)
         .execute();
-    }
+      if (body.enabled === false && row.enabled === 1) {
+        await tx
+          .updateTable("outbound_deliveries")
+          .set({ state: "cancelled", next_attempt_at: null, updated_at: now })
+          .where("endpoint_id", "=", row.id)
+          .where("state", "=", "pending")
+          .execute();
+      }
+    });
     return c.json({ endpoint: publicEndpoint(await ownEndpoint(orgId, row.id)) });
   });
 
