@@ -20,7 +20,7 @@ import {
  * ranking against scoring every chunk.
  */
 describe("term_postings blocks and ranking", () => {
-  it("grows blocks with the term, applies removals, and ranks exactly as scoring every chunk", async () => {
+  it("grows blocks with the term, applies removals, and ranks exactly as scoring every chunk, also when queries run at once", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "conhub-postings-"));
     const store = await openSqliteStore({ dataDir, service: "indexer" });
     const db = store.db as Kysely<unknown>;
@@ -89,24 +89,30 @@ describe("term_postings blocks and ranking", () => {
         tokens: [...stats.values()].reduce((n, s) => n + s.length, 0),
         df,
       };
-      for (const phrases of [
-        ["rare", "common"],
-        ["mid", "rare", "common"],
-        ["common"],
-        ["mid", "mid", "common"],
-      ]) {
+      const queries = [["rare", "common"], ["mid", "rare", "common"], ["common"], ["mid", "mid", "common"]];
+      const expected = queries.map((phrases) => {
         const score = bm25Scorer(phrases, totals);
-        const exhaustive = [...stats]
+        return [...stats]
           .filter(([, s]) => phrases.some((p) => s.terms.has(p)))
           .map(([id, s]) => ({ id, score: score(s) }))
           .sort((a, b) => b.score - a.score || a.id - b.id)
           .slice(0, 10);
-        const { ranked } = await rankByPostings(db, phrases, totals, 10);
+      });
+      const check = (ranked: Array<{ id: number; score: number }>, exhaustive: typeof ranked) => {
         expect(ranked.map((r) => r.id)).toEqual(exhaustive.map((r) => r.id));
         ranked.forEach((r, i) => {
           expect(r.score).toBeCloseTo(exhaustive[i]!.score, 9);
         });
-      }
+      };
+      for (const [q, phrases] of queries.entries())
+        check((await rankByPostings(db, phrases, totals, 10)).ranked, expected[q]!);
+      // Queries running at once (a server's concurrent requests): each keeps its own scores.
+      const together = await Promise.all(
+        [...queries, ...queries].map((phrases) => rankByPostings(db, phrases, totals, 10)),
+      );
+      together.forEach(({ ranked }, i) => {
+        check(ranked, expected[i % queries.length]!);
+      });
     } finally {
       await store.close();
       await rm(dataDir, { recursive: true, force: true });

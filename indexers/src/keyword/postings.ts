@@ -380,9 +380,113 @@ function bisect(sorted: readonly number[], value: number): number {
   return lo;
 }
 
-/** Per-query score accumulators, indexed by chunk id, reused (and cleared) across queries. */
-let accumulator = new Float64Array(1 << 16);
-let touched = new Int32Array(1 << 16);
+/**
+ * One query's score accumulators, indexed by chunk id, and the ids it touched. A query awaits
+ * SQLite between terms, so queries running at once (a server's requests) each take their own
+ * from `spare` and give it back cleared: the arrays (8 bytes per chunk id) are reused, never shared.
+ */
+class Scratch {
+  scores = new Float64Array(1 << 16);
+  touched = new Int32Array(1 << 16);
+  count = 0;
+
+  /** Makes room for scores up to chunk id `id`. */
+  reach(id: number): void {
+    if (id < this.scores.length) return;
+    let size = this.scores.length;
+    while (size <= id) size *= 2;
+    const more = new Float64Array(size);
+    more.set(this.scores);
+    this.scores = more;
+  }
+
+  /** Records `id` as touched (its score is about to leave 0). */
+  touch(id: number): void {
+    if (this.count === this.touched.length) {
+      const more = new Int32Array(this.touched.length * 2);
+      more.set(this.touched);
+      this.touched = more;
+    }
+    this.touched[this.count++] = id;
+  }
+
+  clear(): void {
+    for (let t = 0; t < this.count; t++) this.scores[this.touched[t]!] = 0;
+    this.count = 0;
+  }
+}
+
+const spare: Scratch[] = [];
+
+/** The BM25 constants of one query: a posting (f, len) of a term of idf `weight` adds weight · f · a / (f + c + d · len). */
+interface Norm {
+  a: number;
+  c: number;
+  d: number;
+}
+
+/**
+ * Adds one block's postings of a term of idf `weight` to `s` (the hot loop of a query, varints
+ * decoded inline). `mask`: only chunks set there count. `scoredOnly`: only chunks already scored
+ * (the candidates) get the term; no chunk is touched.
+ */
+function addBlock(
+  s: Scratch,
+  firstId: number,
+  data: Uint8Array,
+  weight: number,
+  norm: Norm,
+  mask: Uint8Array | undefined,
+  scoredOnly: boolean,
+): void {
+  const { a, c, d } = norm;
+  const wa = weight * a;
+  let at = 0;
+  let n = 0;
+  for (let shift = 1, byte = 128; byte >= 128; shift *= 128) {
+    byte = data[at++]!;
+    n += (byte & 0x7f) * shift;
+  }
+  while (data[at++]! >= 128);
+  while (data[at++]! >= 128);
+  let id = firstId;
+  // The last id of a block is at most its first plus a gap per posting: reach it once.
+  let scores = s.scores;
+  for (let p = 0; p < n; p++) {
+    let v = 0;
+    for (let shift = 1, byte = 128; byte >= 128; shift *= 128) {
+      byte = data[at++]!;
+      v += (byte & 0x7f) * shift;
+    }
+    id += v;
+    if (
+      (mask && (id >= mask.length || mask[id] === 0)) ||
+      (scoredOnly && (id >= scores.length || scores[id] === 0))
+    ) {
+      while (data[at++]! >= 128);
+      while (data[at++]! >= 128);
+      continue;
+    }
+    let f = 0;
+    for (let shift = 1, byte = 128; byte >= 128; shift *= 128) {
+      byte = data[at++]!;
+      f += (byte & 0x7f) * shift;
+    }
+    let len = 0;
+    for (let shift = 1, byte = 128; byte >= 128; shift *= 128) {
+      byte = data[at++]!;
+      len += (byte & 0x7f) * shift;
+    }
+    if (!scoredOnly) {
+      if (id >= scores.length) {
+        s.reach(id);
+        scores = s.scores;
+      }
+      if (scores[id] === 0) s.touch(id);
+    }
+    scores[id]! += (wa * f) / (f + c + d * len);
+  }
+}
 
 /** A chunk and its BM25 score. */
 export interface ScoredChunk {
@@ -424,6 +528,8 @@ export async function rankByPostings(
 ): Promise<{ ranked: ScoredChunk[]; complete: boolean }> {
   const { mask, filter } = options;
   const avgdl = totals.tokens / Math.max(totals.chunks, 1);
+  // weight · f · (k1 + 1) / (f + k1 · (1 − b + b · len / avgdl)), FTS5's bm25() term by term.
+  const norm: Norm = { a: K1_PLUS_1, c: K1 * ONE_MINUS_B, d: (K1 * B) / avgdl };
   const weights = new Map<string, number>();
   for (const phrase of phrases) {
     const df = totals.df.get(phrase) ?? 0;
@@ -433,16 +539,7 @@ export async function rankByPostings(
   const terms = [...weights].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const left = terms.map(([, w]) => w * K1_PLUS_1);
   for (let i = left.length - 2; i >= 0; i--) left[i]! += left[i + 1]!;
-  let count = 0;
-  const touch = (id: number) => {
-    if (id >= accumulator.length) grow(id);
-    if (count === touched.length) {
-      const more = new Int32Array(touched.length * 2);
-      more.set(touched);
-      touched = more;
-    }
-    touched[count++] = id;
-  };
+  const s = spare.pop() ?? new Scratch();
   try {
     let i = 0;
     /** The `limit`-th best partial score when the reading stopped early. */
@@ -451,116 +548,105 @@ export async function rankByPostings(
       // The k-th best partial score is at most what the terms read so far can add; only when that
       // exceeds what the rest can add is it worth computing (a pass over every chunk touched).
       if (!filter && i > 0 && left[0]! - left[i]! > left[i]!) {
-        floor = floorOf(count, limit) * (1 - 1e-12);
+        floor = kthBest(s.scores, s.touched, s.count, limit) * (1 - 1e-12);
         if (left[i]! < floor) break;
       }
       const [term, weight] = terms[i]!;
       const { rows } = await sql<{ first_id: number; data: Uint8Array }>`
         select first_id, data from term_postings where term = ${term} order by first_id`.execute(db);
-      for (const { first_id, data } of rows) {
-        // Inlined `forEachPosting` (the hot loop of a query).
-        let at = 0;
-        let n = 0;
-        for (let shift = 1, byte = 128; byte >= 128; shift *= 128) {
-          byte = data[at++]!;
-          n += (byte & 0x7f) * shift;
-        }
-        while (data[at++]! >= 128);
-        while (data[at++]! >= 128);
-        let id = Number(first_id);
-        for (let p = 0; p < n; p++) {
-          let v = 0;
-          for (let shift = 1, byte = 128; byte >= 128; shift *= 128) {
-            byte = data[at++]!;
-            v += (byte & 0x7f) * shift;
-          }
-          id += v;
-          if (mask && (id >= mask.length || mask[id] === 0)) {
-            while (data[at++]! >= 128);
-            while (data[at++]! >= 128);
-            continue;
-          }
-          let f = 0;
-          for (let shift = 1, byte = 128; byte >= 128; shift *= 128) {
-            byte = data[at++]!;
-            f += (byte & 0x7f) * shift;
-          }
-          let len = 0;
-          for (let shift = 1, byte = 128; byte >= 128; shift *= 128) {
-            byte = data[at++]!;
-            len += (byte & 0x7f) * shift;
-          }
-          if (id >= accumulator.length || accumulator[id] === 0) touch(id);
-          accumulator[id]! += weight * ((f * K1_PLUS_1) / (f + K1 * (ONE_MINUS_B + (B * len) / avgdl)));
-        }
-      }
+      for (const r of rows) addBlock(s, Number(r.first_id), r.data, weight, norm, mask, false);
     }
     const order = (a: ScoredChunk, b: ScoredChunk) => b.score - a.score || a.id - b.id;
     if (i < terms.length) {
       // The terms from i on: looked up only for the chunks that can still reach the top.
       const start = floor - left[i]!;
-      let candidates: number[] = [];
-      for (let t = 0; t < count; t++) {
-        const id = touched[t]!;
-        if (accumulator[id]! >= start) candidates.push(id);
+      let candidates = new Int32Array(s.count);
+      let n = 0;
+      for (let t = 0; t < s.count; t++) {
+        const id = s.touched[t]!;
+        if (s.scores[id]! >= start) candidates[n++] = id;
       }
+      // Chunks scored but not candidates: out of the race, so out of the accumulators (a term
+      // read whole adds only to chunks with a score).
+      for (let t = 0; t < s.count; t++) {
+        const id = s.touched[t]!;
+        if (s.scores[id]! < start) s.scores[id] = 0;
+      }
+      s.count = 0;
+      for (let t = 0; t < n; t++) s.touch(candidates[t]!);
+      candidates = candidates.subarray(0, n);
       for (; i < terms.length; i++) {
         const [term, weight] = terms[i]!;
-        const add = (id: number, f: number, len: number) => {
-          accumulator[id]! += weight * ((f * K1_PLUS_1) / (f + K1 * (ONE_MINUS_B + (B * len) / avgdl)));
-        };
         const df = totals.df.get(term) ?? 0;
         if (candidates.length * blockCapacity(df) * 2 > df) {
           // So many candidates that most blocks would be read anyway: read them all, in one statement.
           const { rows } = await sql<{ first_id: number; data: Uint8Array }>`
             select first_id, data from term_postings where term = ${term}`.execute(db);
-          for (const r of rows)
-            forEachPosting(Number(r.first_id), r.data, (id, f, len) => {
-              if (id < accumulator.length && accumulator[id]! > 0) add(id, f, len);
-            });
+          for (const r of rows) addBlock(s, Number(r.first_id), r.data, weight, norm, undefined, true);
         } else {
-          const ids = [...candidates].sort((a, b) => a - b);
-          for (const [id, f, len] of await lookUp(db, term, ids)) add(id, f, len);
+          const ids = Array.from(candidates).sort((a, b) => a - b);
+          for (const [id, f, len] of await lookUp(db, term, ids))
+            s.scores[id]! += (weight * norm.a * f) / (f + norm.c + norm.d * len);
         }
         const rest = left[i + 1] ?? 0;
         // Chunks that are not candidates cannot be among the best `limit`: the floor is theirs.
-        const least = floorAmong(candidates, limit) * (1 - 1e-12);
-        candidates = candidates.filter((id) => accumulator[id]! + rest >= least);
+        const least = kthBest(s.scores, candidates, candidates.length, limit) * (1 - 1e-12);
+        let kept = 0;
+        for (let t = 0; t < candidates.length; t++) {
+          const id = candidates[t]!;
+          if (s.scores[id]! + rest >= least) candidates[kept++] = id;
+          else s.scores[id] = 0;
+        }
+        candidates = candidates.subarray(0, kept);
       }
-      const ranked = candidates.map((id) => ({ id, score: accumulator[id]! })).sort(order);
+      const ranked = Array.from(candidates, (id) => ({ id, score: s.scores[id]! })).sort(order);
       return { ranked: ranked.slice(0, limit), complete: true };
     }
-    if (!filter) return { ranked: topOf(count, limit).sort(order), complete: true };
+    if (!filter) return { ranked: topOf(s, limit).sort(order), complete: true };
     // With filters: candidates in score order, a page at a time, until `limit` pass (a larger top
     // k begins with the smaller one: the order is total).
     const ranked: ScoredChunk[] = [];
     let examined = 0;
     for (let want = Math.max(limit * 4, 100); ; want *= 4) {
-      const all = topOf(count, Math.min(want, count, filter.maxExamined)).sort(order);
+      const all = topOf(s, Math.min(want, s.count, filter.maxExamined)).sort(order);
       ranked.push(...(await filter.accept(all.slice(examined))));
       examined = all.length;
-      if (ranked.length >= limit || examined === count)
+      if (ranked.length >= limit || examined === s.count)
         return { ranked: ranked.slice(0, limit), complete: true };
       if (examined >= filter.maxExamined) return { ranked, complete: false };
     }
   } finally {
-    for (let t = 0; t < count; t++) accumulator[touched[t]!] = 0;
+    s.clear();
+    spare.push(s);
   }
 }
 
-/** The `limit`-th best accumulated score (0 while fewer chunks are scored). */
-function floorOf(count: number, limit: number): number {
-  const best = topOf(count, limit);
-  return best.length < limit ? 0 : Math.min(...best.map((b) => b.score));
-}
-
-/** The `limit`-th best accumulated score among the chunks `ids` (0 while fewer). */
-function floorAmong(ids: readonly number[], limit: number): number {
-  if (ids.length < limit) return 0;
-  const scores = new Float64Array(ids.length);
-  for (let i = 0; i < ids.length; i++) scores[i] = accumulator[ids[i]!]!;
-  scores.sort();
-  return scores[ids.length - limit]!;
+/** The `k`-th best score among the chunks `ids[0..n)` (0 while fewer), by a min-heap of the best k. */
+function kthBest(scores: Float64Array, ids: Int32Array, n: number, k: number): number {
+  if (n < k || k <= 0) return 0;
+  const heap = new Float64Array(k);
+  for (let i = 0; i < k; i++) heap[i] = scores[ids[i]!]!;
+  heap.sort();
+  // A sorted array is a min-heap.
+  for (let t = k; t < n; t++) {
+    const v = scores[ids[t]!]!;
+    if (v <= heap[0]!) continue;
+    heap[0] = v;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < k && heap[l]! < heap[m]!) m = l;
+      if (r < k && heap[r]! < heap[m]!) m = r;
+      if (m === i) break;
+      const x = heap[i]!;
+      heap[i] = heap[m]!;
+      heap[m] = x;
+      i = m;
+    }
+  }
+  return heap[0]!;
 }
 
 /** `term`'s postings of the chunks `ids` (ascending) that hold it: [id, f, len]. */
@@ -586,17 +672,10 @@ async function lookUp(
   return found;
 }
 
-function grow(id: number): void {
-  let size = accumulator.length;
-  while (size <= id) size *= 2;
-  const more = new Float64Array(size);
-  more.set(accumulator);
-  accumulator = more;
-}
-
-/** The `k` best of the touched chunks (unordered). */
-function topOf(count: number, k: number): ScoredChunk[] {
+/** The `k` best of the chunks `s` touched (unordered). */
+function topOf(s: Scratch, k: number): ScoredChunk[] {
   if (k <= 0) return [];
+  const { scores, touched, count } = s;
   // A min-heap of the best k seen: root = the worst of them.
   const heapIds = new Int32Array(k);
   const heapScores = new Float64Array(k);
@@ -607,13 +686,13 @@ function topOf(count: number, k: number): ScoredChunk[] {
     const id = heapIds[i]!;
     heapIds[i] = heapIds[j]!;
     heapIds[j] = id;
-    const s = heapScores[i]!;
+    const v = heapScores[i]!;
     heapScores[i] = heapScores[j]!;
-    heapScores[j] = s;
+    heapScores[j] = v;
   };
   for (let t = 0; t < count; t++) {
     const id = touched[t]!;
-    const score = accumulator[id]!;
+    const score = scores[id]!;
     if (size < k) {
       heapIds[size] = id;
       heapScores[size] = score;
