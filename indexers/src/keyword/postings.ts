@@ -450,7 +450,6 @@ function addBlock(
   while (data[at++]! >= 128);
   while (data[at++]! >= 128);
   let id = firstId;
-  // The last id of a block is at most its first plus a gap per posting: reach it once.
   let scores = s.scores;
   for (let p = 0; p < n; p++) {
     let v = 0;
