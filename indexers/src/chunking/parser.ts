@@ -23,11 +23,9 @@ let optimizedWasm = false;
  * The flag is process-wide and only concerns WebAssembly (no other module
  * of ConHub compiles wasm on its hot path). It is set once, from the main
  * thread, before any ingest worker starts (`FilePool` calls this first):
- * V8 flags are not thread-safe, and a worker setting it while another
- * worker compiled a grammar made that grammar fail to link now and then
- * ("bad export type for 'NON_IDENTIFIER_CHARS'" for Ruby's, 2 of 7 cold
- * runs over kafka with 2 workers; 0 of 8 once workers left the flag alone).
- * Workers then compile with the flag their process already has.
+ * V8 flags are not thread-safe. Workers then compile with the flag their
+ * process already has. (A grammar that failed to link now and then, first
+ * blamed on this flag, was two loads at once in one thread: `loadOneAtATime`.)
  */
 export function preferOptimizedWasm(): void {
   if (optimizedWasm || !isMainThread) return;
@@ -46,6 +44,24 @@ export function grammarPath(grammar: string): string {
   return require.resolve(`tree-sitter-wasms/out/tree-sitter-${grammar}.wasm`);
 }
 
+/** The grammar load in progress in this thread (or settled last). */
+let loading: Promise<unknown> = Promise.resolve();
+
+/**
+ * Loads a grammar after any other of this thread is loaded. web-tree-sitter links each grammar
+ * into one runtime (Emscripten's dynamic linker): two loads at once see each other's symbols
+ * half-resolved and one fails ("bad export type for 'NON_IDENTIFIER_CHARS': undefined" when
+ * Ruby's was the other). A worker given two batches at once starts two files, so two loads.
+ */
+function loadOneAtATime(path: string): Promise<TsLanguage> {
+  const load = loading.then(
+    () => TsLanguage.load(path),
+    () => TsLanguage.load(path),
+  );
+  loading = load.catch(() => undefined);
+  return load;
+}
+
 /** The shared parser for a language, or undefined when the language has no grammar. */
 export function parserFor(language: Language): Promise<Parser> | undefined {
   const grammar = GRAMMARS[language];
@@ -54,7 +70,7 @@ export function parserFor(language: Language): Promise<Parser> | undefined {
   if (!parser) {
     parser = (async () => {
       await initRuntime();
-      const loaded = await TsLanguage.load(grammarPath(grammar));
+      const loaded = await loadOneAtATime(grammarPath(grammar));
       const created = new Parser();
       created.setLanguage(loaded);
       return created;
