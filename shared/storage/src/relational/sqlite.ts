@@ -73,6 +73,37 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/** Prepared statements kept per connection, by SQL text (the least recently used go first). */
+const STATEMENT_CACHE = 200;
+
+/**
+ * The database as Kysely's driver sees it, with prepared statements reused: the driver prepares
+ * every query anew, which cost the indexer's writer ~6 % of its time (batched inserts repeat the
+ * same SQL thousands of times). Safe to share: Kysely runs one query at a time on the connection
+ * (a streamed select holds it until the stream ends), and SQLite re-prepares a statement itself
+ * when the schema changed under it.
+ */
+function reusingStatements(database: Database.Database): SqliteDialectConfig["database"] {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (statement) {
+        cache.delete(text);
+      } else {
+        statement = database.prepare(text);
+        if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, statement);
+      return statement;
+    },
+    close() {
+      cache.clear();
+      database.close();
+    },
+  };
+}
+
 /** Migrations of one file run one at a time in this process (other processes wait on the SQLite lock). */
 const migrationChains = new Map<string, Promise<unknown>>();
 
@@ -117,7 +148,7 @@ export async function openSqliteStore<DB = unknown>(
     database.close();
     throw err;
   }
-  const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database }) });
+  const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: reusingStatements(database) }) });
   const log = options.logger?.child({ store: "sqlite", service: options.service });
   let closed = false;
 
