@@ -148,7 +148,9 @@ export async function openSqliteStore<DB = unknown>(
     database.close();
     throw err;
   }
-  const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: reusingStatements(database) }) });
+  const db = new Kysely<DB>({
+    dialect: new ImmediateSqliteDialect({ database: reusingStatements(database) }),
+  });
   const log = options.logger?.child({ store: "sqlite", service: options.service });
   let closed = false;
 
