@@ -559,21 +559,16 @@ export async function rankByPostings(
     if (i < terms.length) {
       // The terms from i on: looked up only for the chunks that can still reach the top.
       const start = floor - left[i]!;
-      let candidates = new Int32Array(s.count);
-      let n = 0;
-      for (let t = 0; t < s.count; t++) {
-        const id = s.touched[t]!;
-        if (s.scores[id]! >= start) candidates[n++] = id;
-      }
       // Chunks scored but not candidates: out of the race, so out of the accumulators (a term
       // read whole adds only to chunks with a score).
+      let kept = 0;
       for (let t = 0; t < s.count; t++) {
         const id = s.touched[t]!;
-        if (s.scores[id]! < start) s.scores[id] = 0;
+        if (s.scores[id]! >= start) s.touched[kept++] = id;
+        else s.scores[id] = 0;
       }
-      s.count = 0;
-      for (let t = 0; t < n; t++) s.touch(candidates[t]!);
-      candidates = candidates.subarray(0, n);
+      s.count = kept;
+      let candidates = s.touched.slice(0, kept);
       for (; i < terms.length; i++) {
         const [term, weight] = terms[i]!;
         const df = totals.df.get(term) ?? 0;
@@ -590,7 +585,7 @@ export async function rankByPostings(
         const rest = left[i + 1] ?? 0;
         // Chunks that are not candidates cannot be among the best `limit`: the floor is theirs.
         const least = kthBest(s.scores, candidates, candidates.length, limit) * (1 - 1e-12);
-        let kept = 0;
+        kept = 0;
         for (let t = 0; t < candidates.length; t++) {
           const id = candidates[t]!;
           if (s.scores[id]! + rest >= least) candidates[kept++] = id;
@@ -601,13 +596,15 @@ export async function rankByPostings(
       const ranked = Array.from(candidates, (id) => ({ id, score: s.scores[id]! })).sort(order);
       return { ranked: ranked.slice(0, limit), complete: true };
     }
-    if (!filter) return { ranked: topOf(s, limit).sort(order), complete: true };
+    if (!filter) return { ranked: topOf(s.scores, s.touched, s.count, limit).sort(order), complete: true };
     // With filters: candidates in score order, a page at a time, until `limit` pass (a larger top
     // k begins with the smaller one: the order is total).
     const ranked: ScoredChunk[] = [];
     let examined = 0;
     for (let want = Math.max(limit * 4, 100); ; want *= 4) {
-      const all = topOf(s, Math.min(want, s.count, filter.maxExamined)).sort(order);
+      const all = topOf(s.scores, s.touched, s.count, Math.min(want, s.count, filter.maxExamined)).sort(
+        order,
+      );
       ranked.push(...(await filter.accept(all.slice(examined))));
       examined = all.length;
       if (ranked.length >= limit || examined === s.count)
@@ -620,32 +617,10 @@ export async function rankByPostings(
   }
 }
 
-/** The `k`-th best score among the chunks `ids[0..n)` (0 while fewer), by a min-heap of the best k. */
+/** The `k`-th best score among the chunks `ids[0..n)` (0 while fewer). */
 function kthBest(scores: Float64Array, ids: Int32Array, n: number, k: number): number {
-  if (n < k || k <= 0) return 0;
-  const heap = new Float64Array(k);
-  for (let i = 0; i < k; i++) heap[i] = scores[ids[i]!]!;
-  heap.sort();
-  // A sorted array is a min-heap.
-  for (let t = k; t < n; t++) {
-    const v = scores[ids[t]!]!;
-    if (v <= heap[0]!) continue;
-    heap[0] = v;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < k && heap[l]! < heap[m]!) m = l;
-      if (r < k && heap[r]! < heap[m]!) m = r;
-      if (m === i) break;
-      const x = heap[i]!;
-      heap[i] = heap[m]!;
-      heap[m] = x;
-      i = m;
-    }
-  }
-  return heap[0]!;
+  const best = topOf(scores, ids, n, k);
+  return best.length < k || k <= 0 ? 0 : Math.min(...best.map((b) => b.score));
 }
 
 /** `term`'s postings of the chunks `ids` (ascending) that hold it: [id, f, len]. */
@@ -671,10 +646,9 @@ async function lookUp(
   return found;
 }
 
-/** The `k` best of the chunks `s` touched (unordered). */
-function topOf(s: Scratch, k: number): ScoredChunk[] {
+/** The `k` best of the chunks `ids[0..n)` by `scores` (unordered). */
+function topOf(scores: Float64Array, ids: Int32Array, n: number, k: number): ScoredChunk[] {
   if (k <= 0) return [];
-  const { scores, touched, count } = s;
   // A min-heap of the best k seen: root = the worst of them.
   const heapIds = new Int32Array(k);
   const heapScores = new Float64Array(k);
@@ -689,8 +663,8 @@ function topOf(s: Scratch, k: number): ScoredChunk[] {
     heapScores[i] = heapScores[j]!;
     heapScores[j] = v;
   };
-  for (let t = 0; t < count; t++) {
-    const id = touched[t]!;
+  for (let t = 0; t < n; t++) {
+    const id = ids[t]!;
     const score = scores[id]!;
     if (size < k) {
       heapIds[size] = id;

@@ -221,6 +221,20 @@ async function send(
   };
 }
 
+/** Cancels what a disabled endpoint still had queued (in the transaction that disables it). */
+export async function cancelPendingDeliveries(
+  db: Kysely<OutboundDatabase>,
+  endpointId: string,
+  now: string,
+): Promise<void> {
+  await db
+    .updateTable("outbound_deliveries")
+    .set({ state: "cancelled", next_attempt_at: null, updated_at: now })
+    .where("endpoint_id", "=", endpointId)
+    .where("state", "=", "pending")
+    .execute();
+}
+
 /** Disables an endpoint (once) with its reason, cancels what it still had queued, and says so in the log. */
 export async function disableEndpoint(
   deps: Pick<DeliveryDeps, "db" | "logger">,
@@ -237,12 +251,7 @@ export async function disableEndpoint(
       .where("enabled", "=", 1)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) return false;
-    await tx
-      .updateTable("outbound_deliveries")
-      .set({ state: "cancelled", next_attempt_at: null, updated_at: now })
-      .where("endpoint_id", "=", endpoint.id)
-      .where("state", "=", "pending")
-      .execute();
+    await cancelPendingDeliveries(tx, endpoint.id, now);
     return true;
   });
   if (!disabled) return;

@@ -17,7 +17,7 @@ import { Hono } from "hono";
 import type { Kysely } from "kysely";
 import { z } from "zod";
 import type { OutboundSettings } from "./config.js";
-import { fanOut, newId, nowIso } from "./delivery.js";
+import { cancelPendingDeliveries, fanOut, newId, nowIso } from "./delivery.js";
 import type { OutboundAttemptsTable, OutboundDatabase, OutboundEndpointsTable } from "./schema.js";
 import { endpointSecretContext, newEndpointSecret } from "./secrets.js";
 
@@ -247,14 +247,7 @@ export function outboundRoutes(deps: OutboundRoutesDeps): Hono<AuthEnv> {
         .where("id", "=", row.id)
         .where("organization_id", "=", orgId)
         .execute();
-      if (body.enabled === false && row.enabled === 1) {
-        await tx
-          .updateTable("outbound_deliveries")
-          .set({ state: "cancelled", next_attempt_at: null, updated_at: now })
-          .where("endpoint_id", "=", row.id)
-          .where("state", "=", "pending")
-          .execute();
-      }
+      if (body.enabled === false && row.enabled === 1) await cancelPendingDeliveries(tx, row.id, now);
     });
     return c.json({ endpoint: publicEndpoint(await ownEndpoint(orgId, row.id)) });
   });
