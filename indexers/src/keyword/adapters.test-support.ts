@@ -128,6 +128,16 @@ export async function indexProblems(
     const trigram = await one(sql`select count(*) as n from chunks_trigram`);
     if (fts !== chunks) problems.push(`chunks_fts has ${fts} rows for ${chunks} chunks`);
     if (trigram !== chunks) problems.push(`chunks_trigram has ${trigram} rows for ${chunks} chunks`);
+    for (const table of ["chunks_fts", "chunks_trigram"]) {
+      // FTS5's own check of its segments (0: no content table to compare with).
+      const check = await sql`insert into ${sql.table(table)} (${sql.ref(table)}, rank) values ('integrity-check', 0)`
+        .execute(store.db)
+        .then(
+          () => undefined,
+          (err: Error) => err.message,
+        );
+      if (check) problems.push(`${table}: FTS5 integrity-check says ${check}`);
+    }
     // term_df (kept by the writer) must hold exactly FTS5's own document frequencies of every term a
     // query can ask for (ASCII: other tokens never match a query term), and no zeros.
     await sql`create virtual table if not exists temp.check_fts_rows using fts5vocab(main, chunks_fts, row)`.execute(

@@ -172,7 +172,7 @@ class SqliteKeywordIndex implements KeywordIndex {
     if (this.inTransaction) return fn(this.db);
     return this.db.transaction().execute(async (trx) => {
       const result = await fn(trx);
-      await applyPostingsJournal(trx);
+      await beforeCommit(trx);
       return result;
     });
   }
@@ -181,7 +181,7 @@ class SqliteKeywordIndex implements KeywordIndex {
     if (this.inTransaction) return fn(this);
     return this.db.transaction().execute(async (trx) => {
       const result = await fn(new SqliteKeywordIndex(trx, true));
-      await applyPostingsJournal(trx);
+      await beforeCommit(trx);
       return result;
     });
   }
@@ -289,10 +289,8 @@ class SqliteKeywordIndex implements KeywordIndex {
             symbol: ftsText(c.symbolPath),
             body: ftsText(c.text),
           })),
+          { trigram: true },
         );
-        await sql`insert into chunks_trigram (rowid, text) values ${sql.join(
-          batch.map(({ id, chunk: c }) => sql`(${id}, ${c.text})`),
-        )}`.execute(trx);
       }
       for (const batch of batches(symbols)) {
         await sql`insert into symbols (document_id, name, name_lower, kind, symbol_path, start_line, end_line, container) values ${sql.join(
@@ -911,6 +909,8 @@ async function tableExists(db: Db, name: string): Promise<boolean> {
 
 /** Removes a document, its chunks' FTS entries, and (by cascade) its chunks, symbols and redactions. */
 async function deleteDocument(db: Db, documentId: number): Promise<void> {
+  // FTS5's delete needs the row in the table: this transaction's pending rows go in first.
+  await flushPendingFts(db);
   const { rows } = await sql<FtsSourceRow>`
     select c.id, d.path, c.symbol_path, c.text from chunks c join documents d on d.id = c.document_id
     where c.document_id = ${documentId}`.execute(db);
@@ -925,12 +925,69 @@ async function deleteDocument(db: Db, documentId: number): Promise<void> {
  * Adds rows to `chunks_fts`, and their postings to the transaction's `PostingsJournal`
  * (`term_postings`, `term_df`).
  */
-async function insertFtsRows(db: Db, rows: readonly FtsRow[]): Promise<void> {
-  const values = ftsValues(rows);
-  await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${values}`.execute(db);
+async function insertFtsRows(db: Db, rows: readonly FtsRow[], options: { trigram?: boolean } = {}): Promise<void> {
   const journal = postingsJournal(db);
   const stats = ftsRowStats(rows);
   for (const [i, r] of rows.entries()) journal.add(r.id, stats[i]!);
+  let pending = pendingFts.get(db);
+  if (!pending) {
+    pending = { words: [], trigrams: [], chars: 0 };
+    pendingFts.set(db, pending);
+  }
+  for (const r of rows) {
+    pending.words.push(r);
+    pending.chars += r.body.length;
+    if (options.trigram && r.text !== undefined) {
+      pending.trigrams.push({ id: r.id, text: r.text });
+      pending.chars += r.text.length;
+    }
+  }
+  if (pending.chars >= PENDING_FTS_CHARS) await flushPendingFts(db);
+}
+
+/**
+ * Rows of a transaction waiting to go into `chunks_fts` and `chunks_trigram`
+ * (`insertFtsRows`), written together before the transaction ends, before a
+ * document is deleted in it, or when they reach `PENDING_FTS_CHARS`.
+ *
+ * Why not right away: FTS5 keeps the terms of the rows inserted into it in
+ * memory and writes them as one new segment when the transaction commits —
+ * or whenever a statement opens a savepoint, which every multi-row INSERT
+ * into a table with constraints does (its statement journal). Inserted
+ * document by document between the chunk and symbol rows, FTS5 wrote a tiny
+ * segment per document and spent its time merging them: 11.5 of the
+ * writer's 19 s of SQLite on kafka (most of it charged to the next
+ * statement, `insert into symbols`). Written after the plain tables, its
+ * segments are one per flush.
+ */
+interface PendingFts {
+  words: FtsRow[];
+  trigrams: { id: number; text: string }[];
+  chars: number;
+}
+
+const pendingFts = new WeakMap<Db, PendingFts>();
+/** Characters of pending FTS text at which they are written (~ tens of MB of strings). */
+const PENDING_FTS_CHARS = 8 * 1024 * 1024;
+
+async function flushPendingFts(db: Db): Promise<void> {
+  const pending = pendingFts.get(db);
+  if (!pending || (pending.words.length === 0 && pending.trigrams.length === 0)) return;
+  pendingFts.delete(db);
+  for (const batch of batches(pending.words)) {
+    await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${ftsValues(batch)}`.execute(db);
+  }
+  for (const batch of batches(pending.trigrams)) {
+    await sql`insert into chunks_trigram (rowid, text) values ${sql.join(
+      batch.map((r) => sql`(${r.id}, ${r.text})`),
+    )}`.execute(db);
+  }
+}
+
+/** What a transaction of the index does last: its pending FTS rows, then its postings changes. */
+async function beforeCommit(db: Db): Promise<void> {
+  await flushPendingFts(db);
+  await applyPostingsJournal(db);
 }
 
 /** The postings journal of a transaction (`db` is the transaction). */
