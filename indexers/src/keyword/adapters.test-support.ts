@@ -130,12 +130,13 @@ export async function indexProblems(
     if (trigram !== chunks) problems.push(`chunks_trigram has ${trigram} rows for ${chunks} chunks`);
     for (const table of ["chunks_fts", "chunks_trigram"]) {
       // FTS5's own check of its segments (0: no content table to compare with).
-      const check = await sql`insert into ${sql.table(table)} (${sql.ref(table)}, rank) values ('integrity-check', 0)`
-        .execute(store.db)
-        .then(
-          () => undefined,
-          (err: Error) => err.message,
-        );
+      const check =
+        await sql`insert into ${sql.table(table)} (${sql.ref(table)}, rank) values ('integrity-check', 0)`
+          .execute(store.db)
+          .then(
+            () => undefined,
+            (err: Error) => err.message,
+          );
       if (check) problems.push(`${table}: FTS5 integrity-check says ${check}`);
     }
     // term_df (kept by the writer) must hold exactly FTS5's own document frequencies of every term a
