@@ -67,7 +67,7 @@ async function inconsistencies(store: RelationalStore) {
     store,
     sql<Record<string, number>>`select
       (select count(*) from documents d where d.chunk_count <> (select count(*) from chunks c where c.document_id = d.id)) as "chunkCounts",
-      (select count(*) from chunks) - (select count(*) from chunks_fts) as "wordRows",
+      (select count(*) from chunks) - (select chunks from keyword_totals) as "wordRows",
       (select count(*) from chunks) - (select count(*) from chunks_trigram) as "trigramRows",
       (select count(*) from chunks where document_id not in (select id from documents)) as "orphanChunks",
       (select count(*) from symbols where document_id not in (select id from documents)) as "orphanSymbols",

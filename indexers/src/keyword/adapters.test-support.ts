@@ -3,14 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSqliteStore, type RelationalStore } from "@conhub/storage";
 import { openRelationalFromSpec, reachableRelationalAdapters } from "@conhub/storage/testing";
-import { sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { onTestFinished } from "vitest";
 import type { KeywordIndex } from "../ports/keyword-index.js";
 import { indexerMigrations } from "./migrations.js";
 import { openPostgresKeywordIndex } from "./postgres.js";
 import { BM25_WEIGHTS } from "./postgres-terms.js";
 import { decodeBlock, encodeBlock, MAX_BLOCK } from "./postings.js";
-import { openSqliteKeywordIndex } from "./sqlite.js";
+import { forEachChunkColumns, openSqliteKeywordIndex } from "./sqlite.js";
 
 /** A keyword index adapter a contract test runs against. */
 export interface KeywordIndexFixture {
@@ -110,8 +110,31 @@ export async function tableCounts(store: RelationalStore): Promise<{
 }
 
 /**
+ * SQLite: an FTS5 table of every chunk of the index, `temp.reference_fts`
+ * (made anew on each call), its columns the ones the word index counts
+ * (`forEachChunkColumns`: file name, directory, symbol path and body through
+ * `ftsText`), tokenized by FTS5's own `porter unicode61` — the reference our
+ * word index and BM25 are checked against (`bm25(reference_fts, 8, 2, 4, 1)`
+ * with the column weights of `BM25_WEIGHTS`).
+ */
+export async function ftsReference(store: RelationalStore): Promise<void> {
+  const db = store.db as Kysely<unknown>;
+  await sql`drop table if exists temp.reference_fts`.execute(db);
+  await sql`create virtual table temp.reference_fts using fts5(name, dir, symbol, body, tokenize = 'porter unicode61', content = '')`.execute(
+    db,
+  );
+  await forEachChunkColumns(db, async (rows) => {
+    await sql`insert into temp.reference_fts (rowid, name, dir, symbol, body) values ${sql.join(
+      rows.map((r) => sql`(${r.id}, ${r.name}, ${r.dir}, ${r.symbol}, ${r.body})`),
+    )}`.execute(db);
+  });
+}
+
+/**
  * Ways the adapter's own index structures disagree with the chunk rows
- * (empty when consistent). SQLite: one row per chunk in both FTS tables.
+ * (empty when consistent). SQLite: one trigram row per chunk, and the word
+ * index (postings, document frequencies, totals) as FTS5 counts the chunks
+ * (`ftsReference`).
  * PostgreSQL: no postings of a missing chunk, each posting's `doclen` the
  * chunk's `fts_length`, and `keyword_totals` = the chunks' count and tokens.
  */
@@ -124,26 +147,37 @@ export async function indexProblems(
     Number((await query.execute(store.db)).rows[0]!.n);
   const chunks = await one(sql`select count(*) as n from chunks`);
   if (name === "sqlite") {
-    const fts = await one(sql`select count(*) as n from chunks_fts`);
     const trigram = await one(sql`select count(*) as n from chunks_trigram`);
-    if (fts !== chunks) problems.push(`chunks_fts has ${fts} rows for ${chunks} chunks`);
     if (trigram !== chunks) problems.push(`chunks_trigram has ${trigram} rows for ${chunks} chunks`);
-    for (const table of ["chunks_fts", "chunks_trigram"]) {
-      // FTS5's own check of its segments (0: no content table to compare with).
-      const check =
-        await sql`insert into ${sql.table(table)} (${sql.ref(table)}, rank) values ('integrity-check', 0)`
-          .execute(store.db)
-          .then(
-            () => undefined,
-            (err: Error) => err.message,
-          );
-      if (check) problems.push(`${table}: FTS5 integrity-check says ${check}`);
-    }
-    // term_df (kept by the writer) must hold exactly FTS5's own document frequencies of every term a
-    // query can ask for (ASCII: other tokens never match a query term), and no zeros.
-    await sql`create virtual table if not exists temp.check_fts_rows using fts5vocab(main, chunks_fts, row)`.execute(
+    // FTS5's own check of the trigram table's segments (0: no content table to compare with).
+    const check = await sql`insert into chunks_trigram (chunks_trigram, rank) values ('integrity-check', 0)`
+      .execute(store.db)
+      .then(
+        () => undefined,
+        (err: Error) => err.message,
+      );
+    if (check) problems.push(`chunks_trigram: FTS5 integrity-check says ${check}`);
+    await ftsReference(store);
+    // keyword_totals (kept by the writer) = FTS5's own count of the rows and their tokens.
+    const totals = (
+      await sql<{ chunks: number; tokens: number }>`select chunks, tokens from keyword_totals`.execute(
+        store.db,
+      )
+    ).rows[0];
+    await sql`create virtual table if not exists temp.check_fts_rows using fts5vocab(temp, reference_fts, row)`.execute(
       store.db,
     );
+    await sql`create virtual table if not exists temp.check_fts_instances using fts5vocab(temp, reference_fts, instance)`.execute(
+      store.db,
+    );
+    const tokens = await one(sql`select count(*) as n from temp.check_fts_instances`);
+    if (!totals) problems.push("keyword_totals is empty");
+    else if (Number(totals.chunks) !== chunks || Number(totals.tokens) !== tokens)
+      problems.push(
+        `keyword_totals says ${totals.chunks} chunks / ${totals.tokens} tokens, FTS5 counts ${chunks} / ${tokens}`,
+      );
+    // term_df (kept by the writer) must hold exactly FTS5's own document frequencies of every term a
+    // query can ask for (ASCII: other tokens never match a query term), and no zeros.
     const ascii = (term: string) => [...term].every((ch) => ch.charCodeAt(0) < 128);
     const vocab = await sql<{ term: string; doc: number }>`select term, doc from temp.check_fts_rows`.execute(
       store.db,
@@ -189,15 +223,12 @@ export async function indexProblems(
 }
 
 /**
- * `term_postings` (kept by the writer) against FTS5's own index: for every
+ * `term_postings` (kept by the writer) against FTS5's own index of the same chunks (`ftsReference`, made first): for every
  * term a query can ask for (ASCII), the same chunks, each with its weighted
  * frequency and token count as FTS5 counts them; blocks well formed.
  */
 async function postingsProblems(store: RelationalStore): Promise<string[]> {
   const problems: string[] = [];
-  await sql`create virtual table if not exists temp.check_fts_instances using fts5vocab(main, chunks_fts, instance)`.execute(
-    store.db,
-  );
   const { rows } = await sql<{ term: string; doc: number; col: string; n: number }>`
     select term, doc, col, count(*) as n from temp.check_fts_instances group by term, doc, col`.execute(
     store.db,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ingestLocalDirectory, localSourceId } from "../ingest/local.js";
 import type { KeywordIndex, KeywordQuery, SearchFilters, SearchHit } from "../ports/keyword-index.js";
 import { processDocument } from "../process.js";
-import { type OpenedKeywordIndex, reachableKeywordIndexes } from "./adapters.test-support.js";
+import { ftsReference, type OpenedKeywordIndex, reachableKeywordIndexes } from "./adapters.test-support.js";
 import { FIXTURE_FILES, writeFixtureTree } from "./fixture-tree.test-support.js";
 import { bm25PageQuery, queryPhrases } from "./postgres-bm25.js";
 import { fts5MatchExpression, searchTerms } from "./query.js";
@@ -159,9 +159,11 @@ async function rawScores(name: "sqlite" | "postgres", opened: Opened, query: str
   const terms = searchTerms(query);
   if (terms.length === 0) return [];
   if (name === "sqlite") {
+    // FTS5's own bm25() over the same chunks: what SQLite's own postings must reproduce.
+    await ftsReference(opened.store);
     const { rows } = await sql<{ id: number; score: number }>`
-      select f.rowid as id, -bm25(chunks_fts, 8, 2, 4, 1) as score from chunks_fts f
-      where chunks_fts match ${fts5MatchExpression(terms)} order by score desc, id limit ${limit}`.execute(
+      select f.rowid as id, -bm25(reference_fts, 8, 2, 4, 1) as score from reference_fts f
+      where reference_fts match ${fts5MatchExpression(terms)} order by score desc, id limit ${limit}`.execute(
       opened.store.db,
     );
     return rows.map((r) => ({ id: Number(r.id), score: r.score }));

@@ -3,12 +3,11 @@ import { describe, expect, it } from "vitest";
 import type { KeywordIndex } from "../ports/keyword-index.js";
 import { processDocument } from "../process.js";
 import { globToRegExp } from "../safety/glob.js";
-import { reachableKeywordIndexes } from "./adapters.test-support.js";
+import { ftsReference, reachableKeywordIndexes } from "./adapters.test-support.js";
 import { executePlan, fts5Expr, type PlanExecutor } from "./plan.js";
 import { PostgresPlanExecutor } from "./postgres.js";
 import { chunkStats, chunkStatsFor, columnStats } from "./postgres-terms.js";
 import { fts5MatchExpression, searchTerms } from "./query.js";
-import { SqlitePlanExecutor } from "./sqlite.js";
 
 describe("keyword search plan", () => {
   const fixed = (df: Record<string, number>, ids: number[] = []): PlanExecutor & { asked: string[] } => {
@@ -132,81 +131,25 @@ describe.each(reachableKeywordIndexes())("planned keyword search on $name", (fix
     expect(hits.length).toBe(13);
     expect(hits[0]!.path).toBe("docs/f077.md");
     if (fixture.name === "sqlite") {
+      await ftsReference(store);
       const terms = searchTerms("needle haystack");
       const { rows } = await sql<{ id: number; score: number }>`
-        select rowid as id, -bm25(chunks_fts, 8, 2, 4, 1) as score from chunks_fts
-        where chunks_fts match ${fts5MatchExpression(terms)} order by score desc, id`.execute(store.db);
+        select rowid as id, -bm25(reference_fts, 8, 2, 4, 1) as score from reference_fts
+        where reference_fts match ${fts5MatchExpression(terms)} order by score desc, id`.execute(store.db);
       expect(hits.map((h) => h.chunkId)).toEqual(rows.map((r) => Number(r.id)));
       // FTS5's bm25() and the scores computed from the chunks' stats agree.
       for (const [i, h] of hits.entries()) expect(h.score).toBeCloseTo(rows[i]!.score, 4);
     }
   });
 
-  it("matches only the rarer terms when postings exceed the budget, and the best chunks when over the cap", async () => {
-    const { index, store } = await fixture.open();
+  it("answers a query of very common and rare words alike, through the adapter", async () => {
+    const { index } = await fixture.open();
     await fill(index);
-    if (fixture.name === "sqlite") {
-      const executor = new SqlitePlanExecutor(store.db as never, undefined);
-      // alpha (60 chunks) + beta (40) postings: over a budget of 50, so beta alone, 40 chunks, under a cap of 45.
-      const chosen = await executePlan("alpha beta", executor, { cap: 45, budget: 50 });
-      expect(chosen).toMatchObject({ exhaustive: true, dropped: ["alpha"] });
-      expect(chosen.ids.length).toBe(40);
-      // gamma (30 chunks) + delta (24): over a budget of 25, so delta alone, and over a cap of 10, so
-      // its best 5. Ranked by delta alone, those are short chunks with delta and no gamma; with gamma
-      // weighing in (rank budget), the six chunks holding both come first — as BM25 over both ranks them.
-      const holdsGamma = async (ids: number[]) => {
-        const { rows } = await sql<{ id: number }>`
-          select rowid as id from chunks_fts where chunks_fts match 'gamma' and rowid in (${sql.join(ids)})`.execute(
-          store.db,
-        );
-        return rows.length;
-      };
-      const options = { cap: 10, budget: 25, depth: 5 };
-      const byDelta = await executePlan("gamma delta", executor, { ...options, rankBudget: 0 });
-      expect(byDelta).toMatchObject({ exhaustive: false, dropped: ["gamma"] });
-      expect(await holdsGamma(byDelta.ids)).toBe(0);
-      const weighed = await executePlan("gamma delta", executor, { ...options, rankBudget: 30 });
-      expect(weighed).toMatchObject({ exhaustive: false, dropped: [] });
-      expect(await holdsGamma(weighed.ids)).toBe(5);
-      // "common" is in every chunk: over the cap, so its 5 best chunks by BM25.
-      const full = await executePlan("common", executor, { cap: 30, depth: 5 });
-      expect(full.exhaustive).toBe(false);
-      expect(full.ids.length).toBe(5);
-    }
-    // Through the adapter (default cap): every hit holds both words when only the AND level is small enough.
+    // Every hit holds both words when only the AND level is small enough.
     const hits = await index.search({ query: "alpha beta gamma", limit: 10 });
     expect(hits.length).toBe(10);
     const top = await index.search({ query: "common", limit: 3 });
     expect(top.length).toBe(3);
-  });
-
-  it("picks the same candidates on every adapter when left-out terms weigh in the ranking", async () => {
-    const { index, store } = await fixture.open();
-    await fill(index);
-    const executor =
-      fixture.name === "sqlite"
-        ? new SqlitePlanExecutor(store.db as never, undefined)
-        : new PostgresPlanExecutor(store.db as never, undefined);
-    // gamma (30 chunks) + delta (24): delta alone is matched, gamma weighs in the ranking of its best 5.
-    const chosen = await executePlan("gamma delta", executor, {
-      cap: 10,
-      budget: 25,
-      depth: 5,
-      rankBudget: 30,
-    });
-    expect(chosen).toMatchObject({ exhaustive: false, dropped: [] });
-    // Of the six chunks holding both words, the five shortest (f060 ties with f000, which has the
-    // lower chunk id) — the same on every adapter.
-    const paths = await sql<{ path: string }>`
-      select d.path from chunks c join documents d on d.id = c.document_id
-      where c.id in (${sql.join(chosen.ids)}) order by d.path`.execute(store.db);
-    expect(paths.rows.map((r) => r.path)).toEqual([
-      "docs/f000.md",
-      "docs/f020.md",
-      "docs/f040.md",
-      "docs/f080.md",
-      "docs/f100.md",
-    ]);
   });
 
   it("uses document frequencies of the index as it is now, even when a write leaves its totals equal", async () => {
@@ -286,3 +229,64 @@ describe.each(reachableKeywordIndexes())("planned keyword search on $name", (fix
     }
   });
 });
+
+/** The candidate plan (ADR 0008) is PostgreSQL's: SQLite ranks from its own postings (ADR 0009, 0010). */
+describe.each(reachableKeywordIndexes().filter((f) => f.name === "postgres"))(
+  "keyword search plan executor on $name",
+  (fixture) => {
+    it("matches only the rarer terms when postings exceed the budget, and the best chunks when over the cap", async () => {
+      const { index, store } = await fixture.open();
+      await fill(index);
+      const executor = new PostgresPlanExecutor(store.db as never, undefined);
+      // alpha (60 chunks) + beta (40) postings: over a budget of 50, so beta alone, 40 chunks, under a cap of 45.
+      const chosen = await executePlan("alpha beta", executor, { cap: 45, budget: 50 });
+      expect(chosen).toMatchObject({ exhaustive: true, dropped: ["alpha"] });
+      expect(chosen.ids.length).toBe(40);
+      // gamma (30 chunks) + delta (24): over a budget of 25, so delta alone, and over a cap of 10, so
+      // its best 5. Ranked by delta alone, those are short chunks with delta and no gamma; with gamma
+      // weighing in (rank budget), the six chunks holding both come first — as BM25 over both ranks them.
+      const holdsGamma = async (ids: number[]) => {
+        const { rows } = await sql<{ id: number }>`
+          select id from chunks where id in (${sql.join(ids)}) and text like '%gamma%'`.execute(store.db);
+        return rows.length;
+      };
+      const options = { cap: 10, budget: 25, depth: 5 };
+      const byDelta = await executePlan("gamma delta", executor, { ...options, rankBudget: 0 });
+      expect(byDelta).toMatchObject({ exhaustive: false, dropped: ["gamma"] });
+      expect(await holdsGamma(byDelta.ids)).toBe(0);
+      const weighed = await executePlan("gamma delta", executor, { ...options, rankBudget: 30 });
+      expect(weighed).toMatchObject({ exhaustive: false, dropped: [] });
+      expect(await holdsGamma(weighed.ids)).toBe(5);
+      // "common" is in every chunk: over the cap, so its 5 best chunks by BM25.
+      const full = await executePlan("common", executor, { cap: 30, depth: 5 });
+      expect(full.exhaustive).toBe(false);
+      expect(full.ids.length).toBe(5);
+    });
+
+    it("picks the five shortest chunks holding both words when a left-out term weighs in the ranking", async () => {
+      const { index, store } = await fixture.open();
+      await fill(index);
+      const executor = new PostgresPlanExecutor(store.db as never, undefined);
+      // gamma (30 chunks) + delta (24): delta alone is matched, gamma weighs in the ranking of its best 5.
+      const chosen = await executePlan("gamma delta", executor, {
+        cap: 10,
+        budget: 25,
+        depth: 5,
+        rankBudget: 30,
+      });
+      expect(chosen).toMatchObject({ exhaustive: false, dropped: [] });
+      // Of the six chunks holding both words, the five shortest (f060 ties with f000, which has the
+      // lower chunk id) — the same on every adapter.
+      const paths = await sql<{ path: string }>`
+        select d.path from chunks c join documents d on d.id = c.document_id
+        where c.id in (${sql.join(chosen.ids)}) order by d.path`.execute(store.db);
+      expect(paths.rows.map((r) => r.path)).toEqual([
+        "docs/f000.md",
+        "docs/f020.md",
+        "docs/f040.md",
+        "docs/f080.md",
+        "docs/f100.md",
+      ]);
+    });
+  },
+);

@@ -6,7 +6,7 @@ import { forEachUnicode61Token } from "./unicode61.js";
 
 /**
  * What the PostgreSQL keyword index stores per chunk for BM25: the same
- * four columns as SQLite's `chunks_fts` (file name, directory, symbol path,
+ * four columns as SQLite's word index (file name, directory, symbol path,
  * body, each through `ftsText`), tokenized as FTS5's `porter unicode61`
  * does (`unicode61.ts`, `porter.ts`), reduced to what FTS5's bm25() reads:
  * the chunk's token count over all columns, and per term the sum of the
@@ -99,7 +99,7 @@ export function withBodyStats<T>(
 }
 
 /**
- * A chunk row's stats as FTS5 counts them: its four `chunks_fts` columns,
+ * A chunk row's stats as FTS5 counts them: its four word columns,
  * weighted — `name` and `dir` already weighted (`columnStats`, once per
  * document), the symbol path at `symbolWeight`, and the body from `text`
  * (precomputed when a worker sent it, else tokenized here).

@@ -3,12 +3,13 @@ import { B, bm25Idf, K1, K1_PLUS_1, ONE_MINUS_B } from "./bm25.js";
 import type { TermStats } from "./postgres-terms.js";
 
 /**
- * `term_postings`: the SQLite keyword index's own postings, for ranking.
+ * `term_postings`: the SQLite keyword index's own postings, its word index.
  *
- * FTS5 finds the chunks holding a term quickly, but ranks them through its
- * bm25() function, row by row, reading positions, and counting each
- * phrase's rows again on every query: a common word took ~200 ms at 1M
- * chunks. Ranking needs far less: per term, the chunks holding it, each
+ * (It had an FTS5 word table too, `chunks_fts`, until ADR 0010. FTS5 finds
+ * the chunks holding a term quickly, but ranks them through its bm25()
+ * function, row by row, reading positions, and counting each phrase's rows
+ * again on every query: a common word took ~200 ms at 1M chunks.)
+ * Ranking needs far less: per term, the chunks holding it, each
  * with its weighted term frequency (`f`, the sum of the column weights of
  * its occurrences) and its token count (`len`). Stored here, in chunk-id
  * order, in blocks of up to `blockCapacity` postings (`term, first_id → data`), a
@@ -16,9 +17,10 @@ import type { TermStats } from "./postgres-terms.js";
  * formula (`bm25.ts`) — for every chunk holding any term: the exhaustive,
  * exact answer, with no candidate step.
  *
- * The writer keeps the table: every chunk row added to or removed from
- * `chunks_fts` is journaled with its stats (`rowStats`, FTS5's tokenizer in
- * TypeScript: `unicode61.ts`, `porter.ts`), and the journal is applied in
+ * The writer keeps the table: every chunk added or removed is journaled
+ * with the stats of its four columns (file name, directory, symbol path,
+ * body: `rowStats`, FTS5's `porter unicode61` tokenizer in TypeScript:
+ * `unicode61.ts`, `porter.ts`), and the journal is applied in
  * the same transaction (`PostingsJournal.apply`). Chunk ids only grow, so adding a
  * chunk rewrites only the last block of each of its terms.
  *
@@ -30,13 +32,28 @@ import type { TermStats } from "./postgres-terms.js";
 
 type Db = Kysely<unknown>;
 
-/** Creates empty `term_postings` and `term_df` tables (dropping any there were). */
+/** Creates empty `term_postings`, `term_df` and `keyword_totals` tables (dropping any there were). */
 export async function createPostingsTables(db: Db): Promise<void> {
   await sql`drop table if exists term_postings`.execute(db);
   await sql`create table term_postings (term text not null, first_id integer not null, data blob not null,
     primary key (term, first_id)) without rowid`.execute(db);
   await sql`drop table if exists term_df`.execute(db);
   await sql`create table term_df (term text primary key, df integer not null) without rowid`.execute(db);
+  await createTotalsTable(db, { chunks: 0, tokens: 0 });
+}
+
+/**
+ * `keyword_totals`: one row, the chunks in the index and their tokens over all columns — BM25's
+ * N and average length — kept by the journal with the postings.
+ */
+export async function createTotalsTable(db: Db, totals: { chunks: number; tokens: number }): Promise<void> {
+  await sql`drop table if exists keyword_totals`.execute(db);
+  await sql`create table keyword_totals (id integer primary key check (id = 1), chunks integer not null, tokens integer not null)`.execute(
+    db,
+  );
+  await sql`insert into keyword_totals (id, chunks, tokens) values (1, ${totals.chunks}, ${totals.tokens})`.execute(
+    db,
+  );
 }
 
 /** Postings per block of a rare term when appending (a block holds up to twice its capacity before it is split). */
@@ -145,17 +162,24 @@ export function forEachPosting(
 export class PostingsJournal {
   /** term → its changes in order: a chunk id with [f, len] added, or f = -1: removed. */
   private readonly changes = new Map<string, TermLog>();
+  /** Changes to `keyword_totals`: chunks and their tokens added (negative: removed). */
+  private chunks = 0;
+  private tokens = 0;
 
   get empty(): boolean {
-    return this.changes.size === 0;
+    return this.changes.size === 0 && this.chunks === 0 && this.tokens === 0;
   }
 
   add(id: number, stats: TermStats): void {
     for (const [term, f] of stats.terms) this.log(term).push(id, f, stats.length);
+    this.chunks++;
+    this.tokens += stats.length;
   }
 
   remove(id: number, stats: TermStats): void {
     for (const term of stats.terms.keys()) this.log(term).push(id, -1, 0);
+    this.chunks--;
+    this.tokens -= stats.length;
   }
 
   private log(term: string): TermLog {
@@ -167,8 +191,15 @@ export class PostingsJournal {
     return log;
   }
 
-  /** Writes the changes to `term_postings` and empties the journal. */
+  /** Writes the changes to `term_postings`, `term_df` and `keyword_totals`, and empties the journal. */
   async apply(db: Db): Promise<void> {
+    if (this.chunks !== 0 || this.tokens !== 0) {
+      await sql`update keyword_totals set chunks = chunks + ${this.chunks}, tokens = tokens + ${this.tokens}`.execute(
+        db,
+      );
+      this.chunks = 0;
+      this.tokens = 0;
+    }
     const terms = [...this.changes.keys()];
     const net = new Map(terms.map((t) => [t, this.changes.get(t)!.net()]));
     const loaded = new Map<string, Map<number, Uint8Array>>();

@@ -1,21 +1,23 @@
 import { mkdir, mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { describe, expect, it } from "vitest";
+import { contentHash } from "../document.js";
 import { ingestLocalDirectory } from "../ingest/local.js";
-import { indexProblems, tableCounts } from "./adapters.test-support.js";
+import { ftsReference, indexProblems, tableCounts } from "./adapters.test-support.js";
 import { openEmbeddedKeywordIndex } from "./embedded.js";
 import { FIXTURE_FILES, writeFixtureTree } from "./fixture-tree.test-support.js";
 import { fts5Expr, termPhrase } from "./plan.js";
 import { searchTerms } from "./query.js";
+import { forEachChunkColumns } from "./sqlite.js";
 
 /*
  * SQLite only: the CLI's embedded index of a data dir. What every adapter
  * must do is in keyword-index.contract.test.ts.
  */
 describe("embedded keyword index of a data dir", () => {
-  it("keeps both FTS5 tables in step with the chunks through edits and deletions", async () => {
+  it("keeps the word and trigram indexes in step with the chunks through edits and deletions", async () => {
     const root = await mkdtemp(join(tmpdir(), "conhub-kw-emb-"));
     const dataDir = await mkdtemp(join(tmpdir(), "conhub-kw-embdata-"));
     const opened = await openEmbeddedKeywordIndex(dataDir);
@@ -37,6 +39,120 @@ describe("embedded keyword index of a data dir", () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+});
+
+describe("an index made before the word index replaced FTS5 (ADR 0010)", () => {
+  it("takes its totals from its FTS5 word table, drops that table, and ranks as before", async () => {
+    const root = await mkdtemp(join(tmpdir(), "conhub-kw-adr10-"));
+    const dataDir = await mkdtemp(join(tmpdir(), "conhub-kw-adr10data-"));
+    try {
+      await writeFixtureTree(root);
+      let opened = await openEmbeddedKeywordIndex(dataDir);
+      const queries = ["how do we handle an incoming request", "parse_http_response", "kebab", "router http"];
+      const before: unknown[] = [];
+      try {
+        await ingestLocalDirectory(opened.index, root);
+        for (const query of queries) before.push(await opened.index.search({ query, limit: 10 }));
+        // The layout before ADR 0010: an FTS5 word table of the chunks' columns, no keyword_totals.
+        const db = opened.store.db as Kysely<unknown>;
+        await sql`drop table keyword_totals`.execute(db);
+        await sql`create virtual table chunks_fts using fts5(name, dir, symbol, body, tokenize = 'porter unicode61', content = '')`.execute(
+          db,
+        );
+        await forEachChunkColumns(db, async (rows) => {
+          await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${sql.join(
+            rows.map((r) => sql`(${r.id}, ${r.name}, ${r.dir}, ${r.symbol}, ${r.body})`),
+          )}`.execute(db);
+        });
+      } finally {
+        await opened.close();
+      }
+      opened = await openEmbeddedKeywordIndex(dataDir);
+      try {
+        const fts = await sql`select name from sqlite_master where name like 'chunks_fts%'`.execute(
+          opened.store.db,
+        );
+        expect(fts.rows).toEqual([]);
+        expect(await indexProblems("sqlite", opened.store)).toEqual([]);
+        for (const [i, query] of queries.entries())
+          expect(await opened.index.search({ query, limit: 10 })).toEqual(before[i]);
+      } finally {
+        await opened.close();
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a filter that keeps few of the best-ranked chunks", () => {
+  it("finds its chunks all the same, ranked among themselves", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "conhub-kw-sparse-"));
+    const opened = await openEmbeddedKeywordIndex(dataDir);
+    try {
+      const { index } = opened;
+      await index.upsertSource({ id: "s", root: "/r" });
+      const put = async (path: string, language: "markdown" | "python", texts: string[]) => {
+        const content = texts.join("\n");
+        let line = 1;
+        let byte = 0;
+        await index.upsert({
+          document: {
+            sourceId: "s",
+            path,
+            content,
+            mediaType: "text/plain",
+            language,
+            contentHash: contentHash(content),
+            metadata: {},
+          },
+          chunks: texts.map((text, ordinal) => {
+            const chunk = {
+              documentPath: path,
+              ordinal,
+              startLine: line,
+              endLine: line,
+              startByte: byte,
+              endByte: byte + text.length,
+              text,
+              kind: "lines" as const,
+              symbolPath: "",
+              language,
+              tokenEstimate: 2,
+            };
+            line++;
+            byte += text.length + 1;
+            return chunk;
+          }),
+          symbols: [],
+          redactions: {},
+          bytes: Buffer.byteLength(content),
+        });
+      };
+      // More Markdown chunks rank above the Python ones than a filtered search checks one by one:
+      // it must then rank among the Python chunks alone.
+      await put(
+        "notes.md",
+        "markdown",
+        Array.from({ length: 20_100 }, (_, i) => `zeta zeta ${i}`),
+      );
+      await put("code.py", "python", [
+        "zeta once among many other words here",
+        "zeta and zeta again, with other words around",
+      ]);
+      const hits = await index.search({ query: "zeta", limit: 5, filters: { languages: ["python"] } });
+      expect(hits.map((h) => [h.path, h.startLine])).toEqual([
+        ["code.py", 2],
+        ["code.py", 1],
+      ]);
+      const all = await index.search({ query: "zeta", limit: 1000 });
+      expect(all.every((h) => h.path === "notes.md")).toBe(true);
+    } finally {
+      await opened.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe("term_df (document frequencies kept by the writer)", () => {
@@ -84,15 +200,16 @@ describe("term_df (document frequencies kept by the writer)", () => {
 
 describe("term_postings (postings kept by the writer, what search ranks from)", () => {
   /** Top chunks by FTS5's own bm25() over every chunk holding any term: the exhaustive answer. */
-  async function fts5Ranking(db: Parameters<typeof indexProblems>[1]["db"], query: string, limit: number) {
+  async function fts5Ranking(store: Parameters<typeof indexProblems>[1], query: string, limit: number) {
+    await ftsReference(store);
     const terms = searchTerms(query).flatMap((term) => {
       const phrase = termPhrase(term);
       return phrase === undefined ? [] : [{ op: "term" as const, term, phrase }];
     });
     const match = fts5Expr({ op: "or", children: terms });
     const { rows } = await sql<{ id: number; score: number }>`
-      select rowid as id, -bm25(chunks_fts, 8, 2, 4, 1) as score from chunks_fts where chunks_fts match ${match}
-      order by bm25(chunks_fts, 8, 2, 4, 1), rowid limit ${limit}`.execute(db);
+      select rowid as id, -bm25(reference_fts, 8, 2, 4, 1) as score from reference_fts where reference_fts match ${match}
+      order by bm25(reference_fts, 8, 2, 4, 1), rowid limit ${limit}`.execute(store.db);
     return rows.map((r) => ({ id: Number(r.id), score: Math.round(r.score * 10000) / 10000 }));
   }
 
@@ -130,7 +247,8 @@ describe("term_postings (postings kept by the writer, what search ranks from)", 
       // An index made before term_postings existed gets it filled when opened.
       opened = await openEmbeddedKeywordIndex(dataDir);
       const queries = ["zebra", "zebra alpha3", "edited number filler", "noteNumber zebraAlpha"];
-      const expected = await Promise.all(queries.map((q) => fts5Ranking(opened.store.db, q, 25)));
+      const expected: Awaited<ReturnType<typeof fts5Ranking>>[] = [];
+      for (const q of queries) expected.push(await fts5Ranking(opened.store, q, 25));
       await sql`drop table term_postings`.execute(opened.store.db);
       await opened.close();
       opened = await openEmbeddedKeywordIndex(dataDir);
@@ -142,7 +260,7 @@ describe("term_postings (postings kept by the writer, what search ranks from)", 
         }
         // A filter ranks the same way among the chunks it keeps: a broad one (half the files: the best
         // chunks are checked against it) and a narrow one (under a tenth: its chunks are taken first).
-        const all = await fts5Ranking(opened.store.db, "zebra alpha3", 1000);
+        const all = await fts5Ranking(opened.store, "zebra alpha3", 1000);
         for (const [pathGlob, like] of [
           ["odd/**", "odd/%"],
           ["even/note1??.txt", "even/note1__.txt"],

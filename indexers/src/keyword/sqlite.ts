@@ -25,23 +25,16 @@ import type {
 } from "../ports/keyword-index.js";
 import { globToRegExp } from "../safety/glob.js";
 import { ftsText } from "../tokenize.js";
-import { bm25Scorer, bm25UpperBound } from "./bm25.js";
 import { decodeChunkText, encodeChunkText, type StoredChunkText } from "./chunk-text.js";
 import { GrepCollector } from "./grep-scan.js";
 import { LOCAL_ORG_ID } from "./migrations.js";
 import { globBounds } from "./path-glob.js";
-import {
-  executePlan,
-  fts5Expr,
-  type PlanCandidates,
-  type PlanExecutor,
-  type PlanExpr,
-  termPhrase,
-} from "./plan.js";
-import { BM25_WEIGHTS, chunkStatsFor, columnStats, rowStats, type TermStats } from "./postgres-terms.js";
+import { termPhrase } from "./plan.js";
+import { BM25_WEIGHTS, columnStats, rowStats, type TermStats } from "./postgres-terms.js";
 import {
   blockCount,
   createPostingsTables,
+  createTotalsTable,
   PostingsJournal,
   rankByPostings,
   type ScoredChunk,
@@ -50,34 +43,36 @@ import { makeSnippet, requiredLiterals, searchTerms, trigramMatchExpression } fr
 import { compileGrepPattern, InvalidPatternError } from "./regex.js";
 
 /**
- * The keyword index on SQLite: the plain tables of `migrations.ts` plus two
- * FTS5 tables, created here because they exist only on SQLite:
+ * The keyword index on SQLite: the plain tables of `migrations.ts` plus
+ * tables created here because they exist only on SQLite:
  *
- * - `chunks_fts` (`porter unicode61`, contentless): one row per chunk, rowid
- *   = chunk id, columns `name` (file name), `dir` (directory path), `symbol`
- *   (symbol path) and `body`, each through `ftsText` so identifiers are found
- *   by their parts. BM25 weights the columns so a match in the file name or
- *   symbol counts more than one in the body (path and file-name boosting).
- * - `chunks_trigram` (`trigram`, contentless): the original chunk text, to
- *   pick grep candidates by the literals a regex requires.
+ * - the word index (`postings.ts`): `term_postings`, `term_df` and
+ *   `keyword_totals`, kept by the writer. Each chunk counts as four columns
+ *   — `name` (file name), `dir` (directory path), `symbol` (symbol path) and
+ *   `body` — each through `ftsText` so identifiers are found by their parts,
+ *   tokenized as FTS5's `porter unicode61` does. BM25 (FTS5's formula)
+ *   weights the columns so a match in the file name or symbol counts more
+ *   than one in the body (path and file-name boosting).
+ * - `chunks_trigram` (FTS5 `trigram`, contentless): the original chunk
+ *   text, to pick grep candidates by the literals a regex requires.
  *
- * Every write to a document (its row, chunks, symbols, redactions and both
- * FTS tables) happens in one `BEGIN IMMEDIATE` transaction.
+ * Every write to a document (its row, chunks, symbols, redactions, postings
+ * and trigrams) happens in one `BEGIN IMMEDIATE` transaction.
  */
 
 /**
  * Bytes of the index file SQLite reads through a memory map instead of
  * `read()` into its page cache (`PRAGMA mmap_size`; 2 GiB is the largest
  * SQLite's default build allows, and only address space: the pages are the
- * OS's file cache). A query reads pages all over the file — FTS5 doclists,
- * then its candidates' chunk rows — and copies each into the cache; mapped,
+ * OS's file cache). A query reads pages all over the file — postings or
+ * trigram doclists, then its candidates' chunk rows — and copies each into the cache; mapped,
  * it reads them in place: at 1M chunks keyword search went from p50 / p95
  * 23.8 / 50.0 to 19.4 / 46.2 ms (warm, bench/RESULTS.md "scale").
  */
 const SQLITE_MMAP_BYTES = 2 ** 31;
 /**
  * With filters, the best-ranked chunks are checked against them until `limit` pass; after this
- * many, the search goes through the candidate plan instead, which applies the filters in SQL.
+ * many, every chunk the filters keep is taken ahead and the search ranks among those alone.
  */
 const FILTERED_RANKING_CAP = 20_000;
 /** Rows per multi-row INSERT (well under SQLite's 32766 bound variables). */
@@ -86,26 +81,27 @@ const INSERT_BATCH = 400;
 type Db = Kysely<unknown>;
 
 /**
- * Creates the FTS5 tables when missing (idempotent). `chunks_fts` is a plain
- * contentless table whose rows are removed with FTS5's `'delete'` command
- * and the values they were inserted with (`ftsColumns`): only then does FTS5
- * lower the row count and token totals bm25() uses. (With
- * `contentless_delete = 1`, which this table had before, deleted rows kept
- * counting, so scores drifted with every re-index.) An index made with the
- * old definition is rebuilt from the chunk rows once.
+ * Creates the keyword tables SQLite alone has when missing (idempotent): the
+ * word index (`term_postings`, `term_df`, `keyword_totals`, see
+ * `postings.ts`) and the trigram table `chunks_trigram`.
+ *
+ * An index made before ADR 0010 also has an FTS5 word table, `chunks_fts`,
+ * which nothing reads any more: its totals are taken into `keyword_totals`
+ * (FTS5's own record of them, the same numbers), then it is dropped. One
+ * made before the postings, or whose `chunks_fts` was still made with
+ * `contentless_delete` (its totals drifted), gets its postings and totals
+ * counted from the chunk rows, once.
  */
 export async function ensureSqliteKeywordTables(db: Db): Promise<void> {
   const existing = await sql<{
     sql: string;
   }>`select sql from sqlite_master where name = 'chunks_fts'`.execute(db);
-  const old = existing.rows[0]?.sql.includes("contentless_delete");
-  if (old) await sql`drop table chunks_fts`.execute(db);
-  await sql`create virtual table if not exists chunks_fts using fts5(name, dir, symbol, body, tokenize = 'porter unicode61', content = '')`.execute(
-    db,
-  );
-  if (old) await rebuildWordIndex(db);
-  await ensurePostings(db, { refill: old === true });
+  const fts = existing.rows[0]?.sql;
+  const drifted = fts?.includes("contentless_delete") === true;
+  await ensurePostings(db, { refill: drifted });
+  await ensureTotals(db, { fromFts: fts !== undefined && !drifted });
   await ensureTermDf(db);
+  if (fts !== undefined) await sql`drop table chunks_fts`.execute(db);
   await sql`create virtual table if not exists chunks_trigram using fts5(text, tokenize = 'trigram', content = '', contentless_delete = 1, detail = none)`.execute(
     db,
   );
@@ -279,7 +275,7 @@ class SqliteKeywordIndex implements KeywordIndex {
               sql`(${id}, ${documentId}, ${c.ordinal}, ${c.startLine}, ${c.endLine}, ${c.startByte}, ${c.endByte}, ${c.kind}, ${c.symbolPath}, ${c.language}, ${c.tokenEstimate}, ${encodeChunkText(c.text)})`,
           ),
         )}`.execute(trx);
-        await insertFtsRows(
+        journalChunks(
           trx,
           batch.map(({ id, chunk: c }) => ({
             id,
@@ -289,7 +285,10 @@ class SqliteKeywordIndex implements KeywordIndex {
             symbol: ftsText(c.symbolPath),
             body: ftsText(c.text),
           })),
-          { trigram: true },
+        );
+        await queueTrigrams(
+          trx,
+          batch.map(({ id, chunk: c }) => ({ id, text: c.text })),
         );
       }
       for (const batch of batches(symbols)) {
@@ -413,16 +412,15 @@ class SqliteKeywordIndex implements KeywordIndex {
     const phrases = terms.map(termPhrase).filter((p): p is string => p !== undefined);
     if (phrases.length === 0) return [];
     const filters = await this.narrowing(query.filters);
-    const executor = new SqlitePlanExecutor(this.db, filters);
-    const { df, chunks, tokens } = await executor.frequencies(phrases);
+    const totals = await keywordFrequencies(this.db, phrases);
     const filtered = Boolean(
       filters?.sourceIds || filters?.languages?.length || filters?.kinds?.length || filters?.pathGlob,
     );
     const mask = filtered ? await this.filterMask(filters!) : undefined;
-    const { ranked, complete } = await rankByPostings(
+    let { ranked, complete } = await rankByPostings(
       this.db,
       phrases,
-      { chunks, tokens, df },
+      totals,
       limit,
       mask
         ? { mask }
@@ -430,34 +428,46 @@ class SqliteKeywordIndex implements KeywordIndex {
           ? { filter: { accept: (page) => this.passing(page, filters), maxExamined: FILTERED_RANKING_CAP } }
           : {},
     );
-    if (complete) {
-      if (ranked.length === 0) return [];
-      const { rows } = await sql<StoredHitRow>`
-        select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text, 0 as score
-        from chunks c join documents d on d.id = c.document_id where c.id in (${sql.join(ranked.map((r) => r.id))})`.execute(
-        this.db,
-      );
-      const byId = new Map(rows.map((r) => [Number(r.id), r]));
-      return ranked.flatMap(({ id, score }) => {
-        const stored = byId.get(id);
-        return stored ? [hitFromRow({ ...decodeRow(stored), score }, terms)] : [];
-      });
+    if (!complete) {
+      // The filters keep too few of the best-ranked chunks to find `limit` of them that way: all the
+      // chunks they keep are taken ahead instead (few, since so few of the best pass), and ranked alone.
+      const all = await this.filterMask(filters!, { unbounded: true });
+      ({ ranked, complete } = await rankByPostings(this.db, phrases, totals, limit, { mask: all! }));
     }
-    return this.searchByPlan(query.query, terms, phrases, limit, executor);
+    if (ranked.length === 0) return [];
+    const { rows } = await sql<StoredHitRow>`
+      select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text, 0 as score
+      from chunks c join documents d on d.id = c.document_id where c.id in (${sql.join(ranked.map((r) => r.id))})`.execute(
+      this.db,
+    );
+    const byId = new Map(rows.map((r) => [Number(r.id), r]));
+    return ranked.flatMap(({ id, score }) => {
+      const stored = byId.get(id);
+      return stored ? [hitFromRow({ ...decodeRow(stored), score }, terms)] : [];
+    });
   }
 
   /**
    * The chunks the filters keep, as a mask by chunk id, when their documents are at most a tenth
    * of the index (a source, a directory); else undefined, and the best-ranked chunks are checked
-   * against the filters instead (most of them pass a broad filter).
+   * against the filters instead (most of them pass a broad filter). `unbounded`: the mask however
+   * many they keep.
    */
-  private async filterMask(filters: SearchFilters): Promise<Uint8Array | undefined> {
-    if (!filters.sourceIds && !filters.pathGlob) return undefined;
+  private async filterMask(
+    filters: SearchFilters,
+    options: { unbounded?: boolean } = {},
+  ): Promise<Uint8Array | undefined> {
+    if (!options.unbounded && !filters.sourceIds && !filters.pathGlob) return undefined;
     const where = filterSql({ sourceIds: filters.sourceIds, pathGlob: filters.pathGlob });
-    const total = await sql<{ n: number }>`select count(*) as n from documents`.execute(this.db);
-    const most = Math.ceil(Number(total.rows[0]?.n ?? 0) / 10);
+    let cap = sql``;
+    let most = Number.POSITIVE_INFINITY;
+    if (!options.unbounded) {
+      const total = await sql<{ n: number }>`select count(*) as n from documents`.execute(this.db);
+      most = Math.ceil(Number(total.rows[0]?.n ?? 0) / 10);
+      cap = sql`limit ${most + 1}`;
+    }
     const { rows } = await sql<{ id: number; path: string }>`
-      select d.id, d.path from documents d where 1 = 1 ${where} limit ${most + 1}`.execute(this.db);
+      select d.id, d.path from documents d where 1 = 1 ${where} ${cap}`.execute(this.db);
     if (rows.length > most) return undefined;
     const pathFilter = filters.pathGlob ? globToRegExp(filters.pathGlob) : undefined;
     const documents = rows.filter((r) => !pathFilter || pathFilter.test(r.path)).map((r) => Number(r.id));
@@ -489,72 +499,6 @@ class SqliteKeywordIndex implements KeywordIndex {
       for (const r of rows) if (!pathFilter || pathFilter.test(r.path)) kept.add(Number(r.id));
     }
     return page.filter((c) => kept.has(c.id));
-  }
-
-  /**
-   * Search through the candidate plan (`plan.ts`), FTS5 applying the filters: for filters that keep
-   * too few of the best-ranked chunks for `rankByPostings` to find `limit` of them cheaply.
-   */
-  private async searchByPlan(
-    text: string,
-    terms: string[],
-    phrases: string[],
-    limit: number,
-    executor: SqlitePlanExecutor,
-  ): Promise<SearchHit[]> {
-    const chosen = await executePlan(text, executor, { limit });
-    if (chosen.ids.length === 0) return [];
-    const { df, chunks, tokens } = await executor.frequencies(phrases);
-    const score = bm25Scorer(phrases, { chunks, tokens, df });
-    const wanted = new Set(phrases);
-    // Candidates from FTS5's rank come best first by the kept terms' BM25; the other terms can add
-    // at most idf · (k1 + 1) each (MaxScore's bound), so scoring stops once no later candidate can
-    // reach the current `limit`-th score. Exact: the same hits as scoring them all.
-    const remaining = [...phrases];
-    for (const ranked of chosen.ranked)
-      if (remaining.includes(ranked)) remaining.splice(remaining.indexOf(ranked), 1);
-    const bound = chosen.exhaustive
-      ? Number.POSITIVE_INFINITY
-      : bm25UpperBound(remaining, { chunks, tokens, df });
-    const columns = new Map<string, { name: TermStats; dir: TermStats }>();
-    const scored: HitRow[] = [];
-    const best: number[] = [];
-    const page = chosen.exhaustive ? INSERT_BATCH : 25;
-    scoring: for (let at = 0; at < chosen.ids.length; at += page) {
-      const batch = chosen.ids.slice(at, at + page);
-      const found = await sql<StoredHitRow>`
-        select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text, 0 as score
-        from chunks c join documents d on d.id = c.document_id where c.id in (${sql.join(batch)})`.execute(
-        this.db,
-      );
-      const byId = new Map(found.rows.map((r) => [Number(r.id), r]));
-      for (const id of batch) {
-        const stored = byId.get(id);
-        if (!stored) continue;
-        if (best.length >= limit) {
-          const own = executor.ownScores.get(id);
-          const floor = best[limit - 1]!;
-          if (own !== undefined && own + bound < floor - 1e-9 * Math.abs(floor)) break scoring;
-        }
-        const row = decodeRow(stored);
-        let path = columns.get(row.path);
-        if (!path) {
-          const { nameTerms, dirTerms } = pathColumns(row.path);
-          path = {
-            name: columnStats(nameTerms, BM25_WEIGHTS[0]),
-            dir: columnStats(dirTerms, BM25_WEIGHTS[1]),
-          };
-          columns.set(row.path, path);
-        }
-        row.score = score(chunkStatsFor(path.name, path.dir, row.symbol_path, row.text, wanted));
-        scored.push(row);
-        best.push(row.score);
-        best.sort((a, b) => b - a);
-        if (best.length > limit) best.length = limit;
-      }
-    }
-    scored.sort((a, b) => b.score - a.score || a.id - b.id);
-    return scored.slice(0, limit).map((row) => hitFromRow(row, terms));
   }
 
   async grep(query: GrepQuery): Promise<GrepResult> {
@@ -813,7 +757,7 @@ async function reserveChunkIds(db: Db, count: number): Promise<number> {
   return first;
 }
 
-/** The `name` and `dir` columns of a document's rows in `chunks_fts` (file name with its extension as a word). */
+/** The `name` and `dir` columns of a document's chunks (file name with its extension as a word). */
 function pathColumns(path: string): { nameTerms: string; dirTerms: string } {
   const { name, dir } = splitPath(path);
   return {
@@ -822,15 +766,18 @@ function pathColumns(path: string): { nameTerms: string; dirTerms: string } {
   };
 }
 
-interface FtsSourceRow {
+interface ChunkSourceRow {
   id: number;
   path: string;
   symbol_path: string;
   text: StoredChunkText;
 }
 
-/** A row of `chunks_fts`: rowid (the chunk id) and its four columns. */
-interface FtsRow {
+/**
+ * A chunk's four word columns, as the word index counts them (`rowStats`): file name, directory,
+ * symbol path and body, each through `ftsText`; weighted by `BM25_WEIGHTS`.
+ */
+export interface ChunkColumns {
   id: number;
   /** The chunk's text (`body` is `ftsText` of it), when at hand: its body stats may be precomputed. */
   text?: string;
@@ -840,8 +787,8 @@ interface FtsRow {
   body: string;
 }
 
-/** The `chunks_fts` rows of chunk rows, exactly as they were (or are to be) inserted. */
-function ftsRows(rows: readonly FtsSourceRow[]): FtsRow[] {
+/** The word columns of stored chunk rows, exactly as they were counted when the chunks were added. */
+function chunkColumns(rows: readonly ChunkSourceRow[]): ChunkColumns[] {
   const byPath = new Map<string, { nameTerms: string; dirTerms: string }>();
   return rows.map((r) => {
     let cols = byPath.get(r.path);
@@ -860,7 +807,7 @@ function ftsRows(rows: readonly FtsSourceRow[]): FtsRow[] {
 }
 
 /** The postings stats of rows (`rowStats`), each document's name and dir columns counted once. */
-function ftsRowStats(rows: readonly FtsRow[]): TermStats[] {
+function columnsStats(rows: readonly ChunkColumns[]): TermStats[] {
   const columns = new Map<string, TermStats>();
   const column = (text: string, weight: number) => {
     const key = `${weight}:${text}`;
@@ -879,27 +826,22 @@ function ftsRowStats(rows: readonly FtsRow[]): TermStats[] {
   );
 }
 
-function ftsValues(rows: readonly FtsRow[]): RawBuilder<unknown> {
-  return sql.join(rows.map((r) => sql`(${r.id}, ${r.name}, ${r.dir}, ${r.symbol}, ${r.body})`));
-}
-
-/** Calls `fn` with the `chunks_fts` rows of every chunk, a page at a time, in id order. */
-async function forEachFtsPage(db: Db, fn: (rows: FtsRow[]) => Promise<void>): Promise<void> {
+/**
+ * Calls `fn` with the word columns of every chunk, a page at a time, in id order (filling the word
+ * index of an older index; tests build an FTS5 reference from them).
+ */
+export async function forEachChunkColumns(
+  db: Db,
+  fn: (rows: ChunkColumns[]) => Promise<void>,
+): Promise<void> {
   for (let after = 0; ; ) {
-    const { rows } = await sql<FtsSourceRow>`
+    const { rows } = await sql<ChunkSourceRow>`
       select c.id, d.path, c.symbol_path, c.text from chunks c join documents d on d.id = c.document_id
       where c.id > ${after} order by c.id limit ${INSERT_BATCH}`.execute(db);
     if (rows.length === 0) return;
-    await fn(ftsRows(rows));
+    await fn(chunkColumns(rows));
     after = rows[rows.length - 1]!.id;
   }
-}
-
-/** Re-creates every `chunks_fts` row from the chunk rows (after a change of the table's definition). */
-async function rebuildWordIndex(db: Db): Promise<void> {
-  await forEachFtsPage(db, async (rows) => {
-    await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${ftsValues(rows)}`.execute(db);
-  });
 }
 
 async function tableExists(db: Db, name: string): Promise<boolean> {
@@ -907,86 +849,81 @@ async function tableExists(db: Db, name: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** Removes a document, its chunks' FTS entries, and (by cascade) its chunks, symbols and redactions. */
+/** Removes a document: its chunks' postings and trigram rows, and (by cascade) its chunks, symbols and redactions. */
 async function deleteDocument(db: Db, documentId: number): Promise<void> {
-  // FTS5's delete needs the row in the table: this transaction's pending rows go in first.
-  await flushPendingFts(db);
-  const { rows } = await sql<FtsSourceRow>`
+  // This transaction's pending trigram rows go in first, so the delete below finds them.
+  await flushPendingTrigrams(db);
+  const { rows } = await sql<ChunkSourceRow>`
     select c.id, d.path, c.symbol_path, c.text from chunks c join documents d on d.id = c.document_id
     where c.document_id = ${documentId}`.execute(db);
-  for (const batch of batches(rows)) await deleteFtsRows(db, ftsRows(batch));
+  const journal = postingsJournal(db);
+  for (const batch of batches(rows)) {
+    const columns = chunkColumns(batch);
+    const stats = columnsStats(columns);
+    for (const [i, r] of columns.entries()) journal.remove(r.id, stats[i]!);
+  }
   await sql`delete from chunks_trigram where rowid in (select id from chunks where document_id = ${documentId})`.execute(
     db,
   );
   await sql`delete from documents where id = ${documentId}`.execute(db);
 }
 
-/**
- * Adds rows to `chunks_fts`, and their postings to the transaction's `PostingsJournal`
- * (`term_postings`, `term_df`).
- */
-async function insertFtsRows(db: Db, rows: readonly FtsRow[], options: { trigram?: boolean } = {}): Promise<void> {
+/** Adds chunks' postings and totals to the transaction's `PostingsJournal` (`term_postings`, `term_df`, `keyword_totals`). */
+function journalChunks(db: Db, rows: readonly ChunkColumns[]): void {
   const journal = postingsJournal(db);
-  const stats = ftsRowStats(rows);
+  const stats = columnsStats(rows);
   for (const [i, r] of rows.entries()) journal.add(r.id, stats[i]!);
-  let pending = pendingFts.get(db);
-  if (!pending) {
-    pending = { words: [], trigrams: [], chars: 0 };
-    pendingFts.set(db, pending);
-  }
-  for (const r of rows) {
-    pending.words.push(r);
-    pending.chars += r.body.length;
-    if (options.trigram && r.text !== undefined) {
-      pending.trigrams.push({ id: r.id, text: r.text });
-      pending.chars += r.text.length;
-    }
-  }
-  if (pending.chars >= PENDING_FTS_CHARS) await flushPendingFts(db);
 }
 
 /**
- * Rows of a transaction waiting to go into `chunks_fts` and `chunks_trigram`
- * (`insertFtsRows`), written together before the transaction ends, before a
- * document is deleted in it, or when they reach `PENDING_FTS_CHARS`.
+ * Rows of a transaction waiting to go into `chunks_trigram` (`queueTrigrams`), written together
+ * before the transaction ends, before a document is deleted in it, or when they reach
+ * `PENDING_TRIGRAM_CHARS`.
  *
- * Why not right away: FTS5 keeps the terms of the rows inserted into it in
- * memory and writes them as one new segment when the transaction commits —
- * or whenever a statement opens a savepoint, which every multi-row INSERT
- * into a table with constraints does (its statement journal). Inserted
- * document by document between the chunk and symbol rows, FTS5 wrote a tiny
- * segment per document and spent its time merging them: 11.5 of the
- * writer's 19 s of SQLite on kafka (most of it charged to the next
- * statement, `insert into symbols`). Written after the plain tables, its
- * segments are one per flush.
+ * Why not right away: FTS5 keeps the terms of the rows inserted into it in memory and writes them
+ * as one new segment when the transaction commits — or whenever a statement opens a savepoint,
+ * which every multi-row INSERT into a table with constraints does (its statement journal).
+ * Inserted document by document between the chunk and symbol rows, FTS5 wrote a tiny segment per
+ * document and spent its time merging them (with the FTS5 word table there was then: 11.5 of the
+ * writer's 19 s of SQLite on kafka, most of it charged to the next statement, `insert into
+ * symbols`). Written after the plain tables, its segments are one per flush.
  */
-interface PendingFts {
-  words: FtsRow[];
-  trigrams: { id: number; text: string }[];
+interface PendingTrigrams {
+  rows: { id: number; text: string }[];
   chars: number;
 }
 
-const pendingFts = new WeakMap<Db, PendingFts>();
-/** Characters of pending FTS text at which they are written (~ tens of MB of strings). */
-const PENDING_FTS_CHARS = 8 * 1024 * 1024;
+const pendingTrigrams = new WeakMap<Db, PendingTrigrams>();
+/** Characters of pending trigram text at which they are written. */
+const PENDING_TRIGRAM_CHARS = 8 * 1024 * 1024;
 
-async function flushPendingFts(db: Db): Promise<void> {
-  const pending = pendingFts.get(db);
-  if (!pending || (pending.words.length === 0 && pending.trigrams.length === 0)) return;
-  pendingFts.delete(db);
-  for (const batch of batches(pending.words)) {
-    await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${ftsValues(batch)}`.execute(db);
+async function queueTrigrams(db: Db, rows: readonly { id: number; text: string }[]): Promise<void> {
+  let pending = pendingTrigrams.get(db);
+  if (!pending) {
+    pending = { rows: [], chars: 0 };
+    pendingTrigrams.set(db, pending);
   }
-  for (const batch of batches(pending.trigrams)) {
+  for (const r of rows) {
+    pending.rows.push(r);
+    pending.chars += r.text.length;
+  }
+  if (pending.chars >= PENDING_TRIGRAM_CHARS) await flushPendingTrigrams(db);
+}
+
+async function flushPendingTrigrams(db: Db): Promise<void> {
+  const pending = pendingTrigrams.get(db);
+  if (!pending || pending.rows.length === 0) return;
+  pendingTrigrams.delete(db);
+  for (const batch of batches(pending.rows)) {
     await sql`insert into chunks_trigram (rowid, text) values ${sql.join(
       batch.map((r) => sql`(${r.id}, ${r.text})`),
     )}`.execute(db);
   }
 }
 
-/** What a transaction of the index does last: its pending FTS rows, then its postings changes. */
+/** What a transaction of the index does last: its pending trigram rows, then its postings changes. */
 async function beforeCommit(db: Db): Promise<void> {
-  await flushPendingFts(db);
+  await flushPendingTrigrams(db);
   await applyPostingsJournal(db);
 }
 
@@ -1000,20 +937,6 @@ function postingsJournal(db: Db): PostingsJournal {
     postingsJournals.set(db, journal);
   }
   return journal;
-}
-
-/**
- * Removes rows from `chunks_fts` with FTS5's delete command and the values
- * they were inserted with (only then do they leave the bm25() totals), and
- * journals their postings for removal.
- */
-async function deleteFtsRows(db: Db, rows: readonly FtsRow[]): Promise<void> {
-  await sql`insert into chunks_fts (chunks_fts, rowid, name, dir, symbol, body) values ${sql.join(
-    rows.map((r) => sql`('delete', ${r.id}, ${r.name}, ${r.dir}, ${r.symbol}, ${r.body})`),
-  )}`.execute(db);
-  const journal = postingsJournal(db);
-  const stats = ftsRowStats(rows);
-  for (const [i, r] of rows.entries()) journal.remove(r.id, stats[i]!);
 }
 
 /**
@@ -1066,8 +989,8 @@ async function ensurePostings(db: Db, options: { refill: boolean }): Promise<voi
     await createPostingsTables(trx);
     const journal = new PostingsJournal();
     let pending = 0;
-    await forEachFtsPage(trx, async (rows) => {
-      const stats = ftsRowStats(rows);
+    await forEachChunkColumns(trx, async (rows) => {
+      const stats = columnsStats(rows);
       for (const [i, r] of rows.entries()) journal.add(r.id, stats[i]!);
       pending += rows.length;
       if (pending >= POSTINGS_FILL_SLICE) {
@@ -1076,6 +999,27 @@ async function ensurePostings(db: Db, options: { refill: boolean }): Promise<voi
       }
     });
     await journal.apply(trx);
+  });
+}
+
+/**
+ * `keyword_totals` (`postings.ts`), kept by the journal with the postings. An index made before it
+ * existed takes it from its FTS5 word table's own record of the totals (`chunks_fts_data` row 1),
+ * when it has that table (`fromFts`), else counts it with its postings from the chunk rows.
+ */
+async function ensureTotals(db: Db, options: { fromFts: boolean }): Promise<void> {
+  if (await tableExists(db, "keyword_totals")) return;
+  if (!options.fromFts) {
+    await ensurePostings(db, { refill: true });
+    return;
+  }
+  await db.transaction().execute(async (trx) => {
+    if (await tableExists(trx, "keyword_totals")) return;
+    const { rows } = await sql<{ block: Uint8Array }>`select block from chunks_fts_data where id = 1`.execute(
+      trx,
+    );
+    const block = rows[0]?.block;
+    await createTotalsTable(trx, block ? parseTotals(block) : { chunks: 0, tokens: 0 });
   });
 }
 
@@ -1130,116 +1074,25 @@ function parseTotals(block: Uint8Array): { chunks: number; tokens: number } {
 }
 
 /**
- * Executes a keyword search plan on FTS5: boolean MATCH expressions, filters
- * joined only when present, always with FTS5 as the outer loop (`cross
- * join`): given a source filter, SQLite 3.51 would otherwise start from the
- * source's chunks and probe FTS5 once per chunk, with bm25() recounting
- * every term's rows at each probe (minutes on a large source).
+ * BM25's statistics for a query: the document frequency of each of `phrases` from `term_df`
+ * (kept by the writer, see `ensureTermDf`) and the index totals from `keyword_totals` (kept with
+ * the postings). Both change in the write transactions that change what they count.
  */
-export class SqlitePlanExecutor implements PlanExecutor {
-  private readonly filtered: boolean;
-  /** BM25 of the expression's own terms for the chunks `topByOwnTerms` returned (FTS5's, as `bm25Scorer` computes it). */
-  readonly ownScores = new Map<number, number>();
-  private readonly pathFilter: RegExp | undefined;
-  private readonly pathExact: boolean;
-  private readonly where: RawBuilder<unknown>;
-  private readonly sqlFiltered: boolean;
-
-  /** Document frequencies read so far by this query (planning, then scoring, ask for the same terms). */
-  private readonly df = new Map<string, number>();
-  private totals: { chunks: number; tokens: number } | undefined;
-
-  constructor(
-    private readonly db: Db,
-    filters: SearchFilters | undefined,
-  ) {
-    this.pathFilter = filters?.pathGlob ? globToRegExp(filters.pathGlob) : undefined;
-    this.pathExact = filters?.pathGlob ? globBounds(filters.pathGlob).exact : true;
-    this.sqlFiltered = Boolean(filters?.sourceIds || filters?.languages?.length || filters?.kinds?.length);
-    this.where = filterSql(filters);
-    this.filtered = this.sqlFiltered || this.pathFilter !== undefined;
+async function keywordFrequencies(
+  db: Db,
+  phrases: readonly string[],
+): Promise<{ df: Map<string, number>; chunks: number; tokens: number }> {
+  const totals = await sql<{
+    chunks: number;
+    tokens: number;
+  }>`select chunks, tokens from keyword_totals`.execute(db);
+  const df = new Map(phrases.map((p) => [p, 0]));
+  const unique = [...df.keys()];
+  if (unique.length > 0) {
+    const found = await sql<{ term: string; df: number }>`
+      select term, df from term_df where term in (${sql.join(unique)})`.execute(db);
+    for (const r of found.rows) df.set(r.term, Number(r.df));
   }
-
-  /**
-   * Document frequencies and totals of `chunks_fts`, for planning and scoring (`plan.ts`,
-   * `bm25.ts`): the frequencies from `term_df` (kept by the writer, see `ensureTermDf`), the
-   * totals from FTS5's own record of them (`chunks_fts_data` row 1: the row count, then each
-   * column's token count, as varints). Both change in the write transactions that change the
-   * rows they count; each is read once per query.
-   */
-  async frequencies(
-    phrases: readonly string[],
-  ): Promise<{ df: Map<string, number>; chunks: number; tokens: number }> {
-    if (!this.totals) {
-      const { rows } = await sql<{
-        block: Uint8Array;
-      }>`select block from chunks_fts_data where id = 1`.execute(this.db);
-      const block = rows[0]?.block;
-      this.totals = block ? parseTotals(block) : { chunks: 0, tokens: 0 };
-    }
-    const missing = [...new Set(phrases)].filter((p) => !this.df.has(p));
-    if (missing.length > 0) {
-      for (const p of missing) this.df.set(p, 0);
-      const found = await sql<{ term: string; df: number }>`
-        select term, df from term_df where term in (${sql.join(missing)})`.execute(this.db);
-      for (const r of found.rows) this.df.set(r.term, Number(r.df));
-    }
-    return { df: new Map(phrases.map((p) => [p, this.df.get(p)!])), ...this.totals };
-  }
-
-  async candidates(expr: PlanExpr, max: number): Promise<PlanCandidates> {
-    const match = fts5Expr(expr);
-    if (!this.filtered) {
-      const { rows } = await sql<{ id: number }>`
-        select rowid as id from chunks_fts where chunks_fts match ${match} order by rowid limit ${max + 1}`.execute(
-        this.db,
-      );
-      const ids = rows.map((r) => Number(r.id));
-      return ids.length > max ? { ids: ids.slice(0, max), complete: false } : { ids, complete: true };
-    }
-    const ids: number[] = [];
-    const page = Math.max(max + 1, 1000);
-    for (let after = 0; ; ) {
-      const { rows } = await sql<{ id: number; path: string }>`
-        select f.rowid as id, d.path from chunks_fts f
-        cross join chunks c on c.id = f.rowid cross join documents d on d.id = c.document_id
-        where chunks_fts match ${match} and f.rowid > ${after} ${this.where}
-        order by f.rowid limit ${page}`.execute(this.db);
-      for (const r of rows) {
-        if (this.pathFilter && !this.pathFilter.test(r.path)) continue;
-        if (ids.length === max) return { ids, complete: false };
-        ids.push(Number(r.id));
-      }
-      if (rows.length < page) return { ids, complete: true };
-      after = Number(rows[rows.length - 1]!.id);
-    }
-  }
-
-  async topByOwnTerms(expr: PlanExpr, max: number): Promise<number[]> {
-    const match = fts5Expr(expr);
-    const weights = sql.join(BM25_WEIGHTS.map((w) => sql.lit(w)));
-    const ids: number[] = [];
-    // SQL checks the glob's prefix and suffix; when they are all of it, the RegExp rejects nothing.
-    const page = this.pathFilter && !this.pathExact ? Math.max(max * 5, 500) : max;
-    for (let offset = 0; ids.length < max; offset += page) {
-      const { rows } =
-        this.sqlFiltered || this.pathFilter
-          ? await sql<{ id: number; path: string; score: number }>`
-            select f.rowid as id, d.path, -bm25(chunks_fts, ${weights}) as score from chunks_fts f
-            cross join chunks c on c.id = f.rowid cross join documents d on d.id = c.document_id
-            where chunks_fts match ${match} ${this.where}
-            order by bm25(chunks_fts, ${weights}), f.rowid limit ${page} offset ${offset}`.execute(this.db)
-          : await sql<{ id: number; path: string; score: number }>`
-            select rowid as id, '' as path, -bm25(chunks_fts, ${weights}) as score from chunks_fts where chunks_fts match ${match}
-            order by bm25(chunks_fts, ${weights}), rowid limit ${page} offset ${offset}`.execute(this.db);
-      for (const r of rows) {
-        if (this.pathFilter && !this.pathFilter.test(r.path)) continue;
-        ids.push(Number(r.id));
-        this.ownScores.set(Number(r.id), r.score);
-        if (ids.length === max) break;
-      }
-      if (rows.length < page) break;
-    }
-    return ids;
-  }
+  const row = totals.rows[0];
+  return { df, chunks: Number(row?.chunks ?? 0), tokens: Number(row?.tokens ?? 0) };
 }
