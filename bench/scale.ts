@@ -676,7 +676,7 @@ export async function runScaleBench(): Promise<void> {
   }
   out.push(`| open (SQLite, model load, usearch load + checksum) | ${(openMs / 1000).toFixed(1)} s |`);
   out.push(`| RSS after open / after all queries | ${rssOpen.toFixed(0)} / ${rssAfter.toFixed(0)} MiB |`);
-  out.push(`| indexer.db (SQLite: chunks, FTS5 words + trigrams, symbols) | ${mib(dbBytes)} |`);
+  out.push(`| indexer.db (SQLite: chunks, word postings, FTS5 trigrams, symbols) | ${mib(dbBytes)} |`);
   if (vector) {
     out.push(`| usearch files | ${mib(vectorBytes)} |`);
     out.push(

@@ -79,17 +79,22 @@ export interface Postings {
   len: number[];
 }
 
-function writeVarint(out: number[], value: number): void {
+/** Where `encodeBlock` writes before copying out the block's bytes (grown when a block needs more). */
+let encoding = new Uint8Array(64 * 1024);
+
+/** Writes `value` as a varint at `at` of `encoding`; returns the position after it. */
+function writeVarint(at: number, value: number): number {
   let v = value;
+  let i = at;
   while (v >= 0x80) {
-    out.push((v & 0x7f) | 0x80);
+    encoding[i++] = (v & 0x7f) | 0x80;
     v = Math.floor(v / 128);
   }
-  out.push(v);
+  encoding[i++] = v;
+  return i;
 }
 
 export function encodeBlock(block: Postings): Uint8Array {
-  const out: number[] = [];
   const n = block.ids.length;
   let maxF = 0;
   let minLen = Number.MAX_SAFE_INTEGER;
@@ -97,17 +102,20 @@ export function encodeBlock(block: Postings): Uint8Array {
     if (block.f[i]! > maxF) maxF = block.f[i]!;
     if (block.len[i]! < minLen) minLen = block.len[i]!;
   }
-  writeVarint(out, n);
-  writeVarint(out, maxF);
-  writeVarint(out, n === 0 ? 0 : minLen);
+  // At most 8 bytes per varint for numbers below 2^53 (7 bits each): 3 per posting and 3 in the header.
+  const most = (3 * n + 3) * 8;
+  if (encoding.length < most) encoding = new Uint8Array(most);
+  let at = writeVarint(0, n);
+  at = writeVarint(at, maxF);
+  at = writeVarint(at, n === 0 ? 0 : minLen);
   let prev = block.ids[0] ?? 0;
   for (let i = 0; i < n; i++) {
-    writeVarint(out, block.ids[i]! - prev);
+    at = writeVarint(at, block.ids[i]! - prev);
     prev = block.ids[i]!;
-    writeVarint(out, block.f[i]!);
-    writeVarint(out, block.len[i]!);
+    at = writeVarint(at, block.f[i]!);
+    at = writeVarint(at, block.len[i]!);
   }
-  return Uint8Array.from(out);
+  return encoding.slice(0, at);
 }
 
 /** The number of postings in a block (its first varint). */
@@ -369,15 +377,24 @@ function applyTermChanges(
       blocks.push(target);
       at = blocks.length - 1;
     }
-    const i = bisect(target.block.ids, id);
-    if (target.block.ids[i] === id) {
-      target.block.f[i] = f;
-      target.block.len[i] = changes.len[c]!;
-    } else {
+    const ids = target.block.ids;
+    if (ids.length === 0 || id > ids[ids.length - 1]!) {
+      // Appended (chunk ids only grow: most changes are new chunks, after every id stored).
       delta++;
-      target.block.ids.splice(i, 0, id);
-      target.block.f.splice(i, 0, f);
-      target.block.len.splice(i, 0, changes.len[c]!);
+      ids.push(id);
+      target.block.f.push(f);
+      target.block.len.push(changes.len[c]!);
+    } else {
+      const i = bisect(ids, id);
+      if (ids[i] === id) {
+        target.block.f[i] = f;
+        target.block.len[i] = changes.len[c]!;
+      } else {
+        delta++;
+        ids.splice(i, 0, id);
+        target.block.f.splice(i, 0, f);
+        target.block.len.splice(i, 0, changes.len[c]!);
+      }
     }
     target.changed = true;
     if (target.block.ids.length >= 2 * capacity) {

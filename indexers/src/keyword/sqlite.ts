@@ -101,7 +101,7 @@ export async function ensureSqliteKeywordTables(db: Db): Promise<void> {
   await ensurePostings(db, { refill: drifted });
   await ensureTotals(db, { fromFts: fts !== undefined && !drifted });
   await ensureTermDf(db);
-  if (fts !== undefined) await sql`drop table chunks_fts`.execute(db);
+  if (fts !== undefined) await sql`drop table if exists chunks_fts`.execute(db);
   await sql`create virtual table if not exists chunks_trigram using fts5(text, tokenize = 'trigram', content = '', contentless_delete = 1, detail = none)`.execute(
     db,
   );
