@@ -173,6 +173,29 @@ class SqliteKeywordIndex implements KeywordIndex {
     });
   }
 
+  /**
+   * Runs a read of several statements on one snapshot of the index: on one connection, in a
+   * deferred read transaction (WAL: it locks out no writer, and sees no write committed after it
+   * began). Without it, a write of this process can run between two of the read's statements
+   * (they share the connection), and a search could rank a chunk that the write then replaced —
+   * and leave out a document that matched both before and after. Inside a batch, the batch's own
+   * transaction is the snapshot.
+   */
+  private reading<T>(fn: (index: SqliteKeywordIndex) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    return this.db.connection().execute(async (connection) => {
+      await sql`begin`.execute(connection);
+      try {
+        const result = await fn(new SqliteKeywordIndex(connection, true));
+        await sql`commit`.execute(connection);
+        return result;
+      } catch (err) {
+        await sql`rollback`.execute(connection).catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
   batch<T>(fn: (index: KeywordIndex) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
     return this.db.transaction().execute(async (trx) => {
@@ -341,7 +364,11 @@ class SqliteKeywordIndex implements KeywordIndex {
     });
   }
 
-  async document(sourceId: string, path: string): Promise<StoredDocument | undefined> {
+  document(sourceId: string, path: string): Promise<StoredDocument | undefined> {
+    return this.reading((index) => index.documentNow(sourceId, path));
+  }
+
+  private async documentNow(sourceId: string, path: string): Promise<StoredDocument | undefined> {
     const { rows } = await sql<{
       id: number;
       language: Language;
@@ -405,7 +432,11 @@ class SqliteKeywordIndex implements KeywordIndex {
     return rest;
   }
 
-  async search(query: KeywordQuery): Promise<SearchHit[]> {
+  search(query: KeywordQuery): Promise<SearchHit[]> {
+    return this.reading((index) => index.searchNow(query));
+  }
+
+  private async searchNow(query: KeywordQuery): Promise<SearchHit[]> {
     const limit = Math.max(1, Math.min(query.limit ?? 10, 1000));
     const terms = searchTerms(query.query);
     if (terms.length === 0) return [];
@@ -501,7 +532,11 @@ class SqliteKeywordIndex implements KeywordIndex {
     return page.filter((c) => kept.has(c.id));
   }
 
-  async grep(query: GrepQuery): Promise<GrepResult> {
+  grep(query: GrepQuery): Promise<GrepResult> {
+    return this.reading((index) => index.grepNow(query));
+  }
+
+  private async grepNow(query: GrepQuery): Promise<GrepResult> {
     const limit = Math.max(1, Math.min(query.limit ?? 100, 10_000));
     const compiled = compileGrepPattern(query.pattern, query.ignoreCase);
     if (!compiled.ok) throw new InvalidPatternError(compiled.reason);
