@@ -134,7 +134,7 @@ const GREPS = [
   { pattern: "handleRequest|retryDelayMs" },
   { pattern: String.raw`def \w+_token\(` },
   { pattern: "TODO" },
-  { pattern: String.raw`import .* from "kysely"`, limit: 30 },
+  { pattern: `import .* from "kysely"`, limit: 30 },
   { pattern: String.raw`\bsql\b`, limit: 40 },
   { pattern: String.raw`export (async )?function \w+Index` },
   { pattern: "TOKENSTORE", ignoreCase: true },

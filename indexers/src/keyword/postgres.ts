@@ -101,6 +101,23 @@ class PostgresKeywordIndex implements KeywordIndex {
   ) {}
 
   /**
+   * Runs a read of several statements on one snapshot: a read-only `repeatable read` transaction
+   * (which never waits on writers and cannot fail to serialize). Without it each statement sees
+   * what was committed before it, so a write between a search's candidate and scoring statements
+   * could leave out a document that matched before and after it. Inside a batch: the batch's
+   * transaction.
+   */
+  private reading<T>(fn: (index: PostgresKeywordIndex) => Promise<T>): Promise<T> {
+    if (this.delta) return fn(this);
+    return this.db
+      .transaction()
+      .setIsolationLevel("repeatable read")
+      .setAccessMode("read only")
+      // Reads only: the totals delta that marks the instance as inside a transaction stays zero.
+      .execute((trx) => fn(new PostgresKeywordIndex(trx, { chunks: 0, tokens: 0 })));
+  }
+
+  /**
    * Runs `fn` in a transaction (or the batch's) and applies the change of
    * chunk and token counts last, so the one totals row is locked only while
    * the transaction commits.
@@ -296,7 +313,11 @@ class PostgresKeywordIndex implements KeywordIndex {
     });
   }
 
-  async document(sourceId: string, path: string): Promise<StoredDocument | undefined> {
+  document(sourceId: string, path: string): Promise<StoredDocument | undefined> {
+    return this.reading((index) => index.documentNow(sourceId, path));
+  }
+
+  private async documentNow(sourceId: string, path: string): Promise<StoredDocument | undefined> {
     const { rows } = await sql<{
       id: number;
       language: Language;
@@ -338,7 +359,11 @@ class PostgresKeywordIndex implements KeywordIndex {
     return rows.map((r) => ({ ...r, bytes: Number(r.bytes), chunks: Number(r.chunks) }));
   }
 
-  async search(query: KeywordQuery): Promise<SearchHit[]> {
+  search(query: KeywordQuery): Promise<SearchHit[]> {
+    return this.reading((index) => index.searchNow(query));
+  }
+
+  private async searchNow(query: KeywordQuery): Promise<SearchHit[]> {
     const limit = Math.max(1, Math.min(query.limit ?? 10, 1000));
     const terms = searchTerms(query.query);
     if (terms.length === 0) return [];
@@ -359,7 +384,11 @@ class PostgresKeywordIndex implements KeywordIndex {
     return (rows as HitRow[]).map((row) => hitFromRow(row, terms));
   }
 
-  async grep(query: GrepQuery): Promise<GrepResult> {
+  grep(query: GrepQuery): Promise<GrepResult> {
+    return this.reading((index) => index.grepNow(query));
+  }
+
+  private async grepNow(query: GrepQuery): Promise<GrepResult> {
     const limit = Math.max(1, Math.min(query.limit ?? 100, 10_000));
     const compiled = compileGrepPattern(query.pattern, query.ignoreCase);
     if (!compiled.ok) throw new InvalidPatternError(compiled.reason);

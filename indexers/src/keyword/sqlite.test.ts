@@ -5,7 +5,6 @@ import { type Kysely, sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { contentHash } from "../document.js";
 import { ingestLocalDirectory } from "../ingest/local.js";
-import { processDocument } from "../process.js";
 import { ftsReference, indexProblems, tableCounts } from "./adapters.test-support.js";
 import { openEmbeddedKeywordIndex } from "./embedded.js";
 import { FIXTURE_FILES, writeFixtureTree } from "./fixture-tree.test-support.js";
@@ -154,47 +153,6 @@ describe("a filter that keeps few of the best-ranked chunks", () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
-});
-
-describe("a search while the index is written", () => {
-  it("sees one state of the index, never half of a write", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "conhub-kw-snapshot-"));
-    const opened = await openEmbeddedKeywordIndex(dataDir);
-    try {
-      const { index } = opened;
-      await index.upsertSource({ id: "s", root: "/r" });
-      const upsertOf = async (path: string, content: string) => {
-        const processed = await processDocument({ sourceId: "s", path, content });
-        return {
-          document: processed.document!,
-          chunks: processed.chunks,
-          symbols: processed.symbols,
-          redactions: processed.redactions,
-          bytes: Buffer.byteLength(content),
-        };
-      };
-      const paths = Array.from({ length: 4 }, (_, i) => `notes/n${i}.md`);
-      const version = (path: string, n: number) =>
-        upsertOf(path, `# zebra ${path}\n\nzebra crossing number ${n}\n`);
-      for (const path of paths) await index.upsert(await version(path, 0));
-      // A write replaces a document by one whose text still holds the words (new chunk ids, the old
-      // ones gone): before and after it, every document matches. The write is started a little
-      // later each round, so it lands between every two statements of the search in turn; a search
-      // reading one snapshot of the index finds every document whenever the write lands.
-      for (let delay = 0; delay < 120; delay++) {
-        const input = await version(paths[delay % paths.length]!, delay + 1);
-        const search = index.search({ query: "zebra crossing", limit: 10 });
-        for (let tick = 0; tick < delay; tick++) await Promise.resolve();
-        const write = index.upsert(input);
-        const found = (await search).map((h) => h.path).sort();
-        await write;
-        expect(found, `write started after ${delay} microtasks`).toEqual(paths);
-      }
-    } finally {
-      await opened.close();
-      await rm(dataDir, { recursive: true, force: true });
-    }
-  });
 });
 
 describe("term_df (document frequencies kept by the writer)", () => {
