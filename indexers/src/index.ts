@@ -62,7 +62,12 @@ export {
   requiredLiterals,
   searchTerms,
 } from "./keyword/query.js";
-export { ensureSqliteKeywordTables, openSqliteKeywordIndex } from "./keyword/sqlite.js";
+export {
+  ensureSqliteKeywordTables,
+  type IndexUpgradeProgress,
+  type OpenKeywordIndexOptions,
+  openSqliteKeywordIndex,
+} from "./keyword/sqlite.js";
 export { GRAMMARS, hasGrammar, LANGUAGES, mediaTypeOf } from "./languages.js";
 export type {
   GrepHit,

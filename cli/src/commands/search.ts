@@ -3,6 +3,7 @@ import {
   type ChunkKind,
   type EngineConfig,
   type IndexerEngine,
+  type IndexUpgradeProgress,
   indexerConfigShape,
   type Language,
   openEmbeddedEngine,
@@ -56,8 +57,17 @@ export async function openIndexForCli(
     console.error(`conhub ${command}:\n${resolved.message}`);
     return undefined;
   }
+  let lastShown = 0;
+  const onUpgrade: IndexUpgradeProgress = ({ step, done, total }) => {
+    // An index made by an older version is brought up to date once, when opened: minutes on a big one.
+    if (done < total && done > 0 && performance.now() - lastShown < 2000) return;
+    lastShown = performance.now();
+    console.error(
+      `conhub ${command}: upgrading the index in ${resolved.config.CONHUB_DATA_DIR} (${step}): ${done.toLocaleString("en")} of ${total.toLocaleString("en")} chunks`,
+    );
+  };
   try {
-    return await openEmbeddedEngine(resolved.config);
+    return await openEmbeddedEngine(resolved.config, undefined, { onUpgrade });
   } catch (err) {
     console.error(
       `conhub ${command}: cannot open the index in ${resolved.config.CONHUB_DATA_DIR}: ${(err as Error).message}`,

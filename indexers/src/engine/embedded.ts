@@ -1,6 +1,7 @@
 import { openSqliteStore } from "@conhub/storage";
 import type { Logger } from "@conhub/utils";
 import { INDEXER_SQLITE_PAGE_SIZE, indexerMigrations } from "../keyword/migrations.js";
+import type { IndexUpgradeProgress } from "../keyword/sqlite.js";
 import type { IndexerEngine } from "./engine.js";
 import { type EngineConfig, openIndexerEngine } from "./open.js";
 
@@ -11,7 +12,11 @@ import { type EngineConfig, openIndexerEngine } from "./open.js";
  * configuration names (usearch in the data dir by default). Closing the
  * engine closes the store.
  */
-export async function openEmbeddedEngine(config: EngineConfig, logger?: Logger): Promise<IndexerEngine> {
+export async function openEmbeddedEngine(
+  config: EngineConfig,
+  logger?: Logger,
+  options: { onUpgrade?: IndexUpgradeProgress } = {},
+): Promise<IndexerEngine> {
   const store = await openSqliteStore({
     dataDir: config.CONHUB_DATA_DIR,
     service: "indexer",
@@ -19,7 +24,13 @@ export async function openEmbeddedEngine(config: EngineConfig, logger?: Logger):
   });
   try {
     await store.migrate(indexerMigrations);
-    return await openIndexerEngine({ store, config, ownsStore: true, ...(logger ? { logger } : {}) });
+    return await openIndexerEngine({
+      store,
+      config,
+      ownsStore: true,
+      ...(logger ? { logger } : {}),
+      ...(options.onUpgrade ? { onUpgrade: options.onUpgrade } : {}),
+    });
   } catch (err) {
     await store.close();
     throw err;

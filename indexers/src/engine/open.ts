@@ -4,6 +4,7 @@ import type { Logger } from "@conhub/utils";
 import type { IndexerConfig } from "../config.js";
 import { createEmbeddingProvider } from "../embeddings/index.js";
 import { openKeywordIndex } from "../keyword/open.js";
+import type { IndexUpgradeProgress } from "../keyword/sqlite.js";
 import type { VectorStore } from "../ports/vector-store.js";
 import { openPgvectorStore } from "../vectors/pgvector.js";
 import { openQdrantVectorStore } from "../vectors/qdrant.js";
@@ -51,11 +52,19 @@ export interface OpenEngineOptions {
   background?: boolean;
   /** Closes the relational store with the engine (the CLI owns it; the service's root closes it). */
   ownsStore?: boolean;
+  /** Progress of one-time work on an index made by an older version (default: logged every ~5 s). */
+  onUpgrade?: IndexUpgradeProgress;
 }
 
 export async function openIndexerEngine(options: OpenEngineOptions): Promise<IndexerEngine> {
   const { store, config, logger } = options;
-  const index = await openKeywordIndex(store);
+  let lastLogged = 0;
+  const logUpgrade: IndexUpgradeProgress = ({ step, done, total }) => {
+    if (done < total && performance.now() - lastLogged < 5000) return;
+    lastLogged = performance.now();
+    logger?.info({ done, total }, `upgrading the index: ${step}`);
+  };
+  const index = await openKeywordIndex(store, { onUpgrade: options.onUpgrade ?? logUpgrade });
   const provider = createEmbeddingProvider(config, {
     dataDir: config.CONHUB_DATA_DIR,
     ...(logger ? { logger } : {}),

@@ -109,12 +109,14 @@ class PostgresKeywordIndex implements KeywordIndex {
    */
   private reading<T>(fn: (index: PostgresKeywordIndex) => Promise<T>): Promise<T> {
     if (this.delta) return fn(this);
-    return this.db
-      .transaction()
-      .setIsolationLevel("repeatable read")
-      .setAccessMode("read only")
-      // Reads only: the totals delta that marks the instance as inside a transaction stays zero.
-      .execute((trx) => fn(new PostgresKeywordIndex(trx, { chunks: 0, tokens: 0 })));
+    return (
+      this.db
+        .transaction()
+        .setIsolationLevel("repeatable read")
+        .setAccessMode("read only")
+        // Reads only: the totals delta that marks the instance as inside a transaction stays zero.
+        .execute((trx) => fn(new PostgresKeywordIndex(trx, { chunks: 0, tokens: 0 })))
+    );
   }
 
   /**

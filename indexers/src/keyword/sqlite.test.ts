@@ -250,9 +250,22 @@ describe("term_postings (postings kept by the writer, what search ranks from)", 
       const expected: Awaited<ReturnType<typeof fts5Ranking>>[] = [];
       for (const q of queries) expected.push(await fts5Ranking(opened.store, q, 25));
       await sql`drop table term_postings`.execute(opened.store.db);
+      const chunks = Number(
+        (await sql<{ n: number }>`select count(*) as n from chunks`.execute(opened.store.db)).rows[0]!.n,
+      );
       await opened.close();
-      opened = await openEmbeddedKeywordIndex(dataDir);
+      // Opening it fills the postings, and says how far it has got (the CLI prints it: minutes at 1M chunks).
+      const progress: number[] = [];
+      opened = await openEmbeddedKeywordIndex(dataDir, {
+        onUpgrade: ({ done, total }) => {
+          expect(total).toBe(chunks);
+          progress.push(done);
+        },
+      });
       try {
+        expect(progress[0]).toBe(0);
+        expect(progress.at(-1)).toBe(chunks);
+        expect(progress).toEqual([...progress].sort((a, b) => a - b));
         expect(await indexProblems("sqlite", opened.store)).toEqual([]);
         for (const [i, query] of queries.entries()) {
           const hits = await opened.index.search({ query, limit: 25 });

@@ -92,14 +92,14 @@ type Db = Kysely<unknown>;
  * `contentless_delete` (its totals drifted), gets its postings and totals
  * counted from the chunk rows, once.
  */
-export async function ensureSqliteKeywordTables(db: Db): Promise<void> {
+export async function ensureSqliteKeywordTables(db: Db, onUpgrade?: IndexUpgradeProgress): Promise<void> {
   const existing = await sql<{
     sql: string;
   }>`select sql from sqlite_master where name = 'chunks_fts'`.execute(db);
   const fts = existing.rows[0]?.sql;
   const drifted = fts?.includes("contentless_delete") === true;
-  await ensurePostings(db, { refill: drifted });
-  await ensureTotals(db, { fromFts: fts !== undefined && !drifted });
+  await ensurePostings(db, { refill: drifted, onUpgrade });
+  await ensureTotals(db, { fromFts: fts !== undefined && !drifted, onUpgrade });
   await ensureTermDf(db);
   if (fts !== undefined) await sql`drop table if exists chunks_fts`.execute(db);
   await sql`create virtual table if not exists chunks_trigram using fts5(text, tokenize = 'trigram', content = '', contentless_delete = 1, detail = none)`.execute(
@@ -108,7 +108,20 @@ export async function ensureSqliteKeywordTables(db: Db): Promise<void> {
 }
 
 /** Opens the keyword index on the indexer's SQLite store (its migrations must be applied). */
-export async function openSqliteKeywordIndex(store: RelationalStore): Promise<KeywordIndex> {
+/**
+ * Progress of work an index does once when it is opened by a newer version (filling the word index
+ * of an index made before it existed: minutes at 1M chunks): chunks done of all of them.
+ */
+export type IndexUpgradeProgress = (progress: { step: string; done: number; total: number }) => void;
+
+export interface OpenKeywordIndexOptions {
+  onUpgrade?: IndexUpgradeProgress;
+}
+
+export async function openSqliteKeywordIndex(
+  store: RelationalStore,
+  options: OpenKeywordIndexOptions = {},
+): Promise<KeywordIndex> {
   if (store.dialect !== "sqlite") {
     throw new Error(
       `The SQLite keyword index needs a SQLite store, got ${store.dialect}; the PostgreSQL keyword adapter (tsvector + pg_trgm) is a separate adapter of the same port.`,
@@ -116,7 +129,7 @@ export async function openSqliteKeywordIndex(store: RelationalStore): Promise<Ke
   }
   const db = store.db as Db;
   await sql.raw(`pragma mmap_size = ${SQLITE_MMAP_BYTES}`).execute(db);
-  await ensureSqliteKeywordTables(db);
+  await ensureSqliteKeywordTables(db, options.onUpgrade);
   await ensureSqliteVectorTombstoneTrigger(db);
   return new SqliteKeywordIndex(db);
 }
@@ -1015,25 +1028,38 @@ async function ensureTermDf(db: Db): Promise<void> {
  * `term_postings` (`postings.ts`), kept by the writer like `term_df`; an index made before it
  * existed gets it filled from its chunk rows once, when opened.
  */
-async function ensurePostings(db: Db, options: { refill: boolean }): Promise<void> {
+async function ensurePostings(
+  db: Db,
+  options: { refill: boolean; onUpgrade?: IndexUpgradeProgress | undefined },
+): Promise<void> {
   const exists = (q: Db) => tableExists(q, "term_postings");
   if (!options.refill && (await exists(db))) return;
   await db.transaction().execute(async (trx) => {
     if (!options.refill && (await exists(trx))) return;
+    const counted = await sql<{ n: number }>`select count(*) as n from chunks`.execute(trx);
+    const total = Number(counted.rows[0]?.n ?? 0);
+    const step = "filling the word index from the chunks";
+    // A new, empty index is not an upgrade: nothing to report.
+    const report = total > 0 ? options.onUpgrade : undefined;
+    report?.({ step, done: 0, total });
     // The journal keeps term_df as it writes the postings: both counted afresh.
     await createPostingsTables(trx);
     const journal = new PostingsJournal();
     let pending = 0;
+    let done = 0;
     await forEachChunkColumns(trx, async (rows) => {
       const stats = columnsStats(rows);
       for (const [i, r] of rows.entries()) journal.add(r.id, stats[i]!);
       pending += rows.length;
+      done += rows.length;
       if (pending >= POSTINGS_FILL_SLICE) {
         await journal.apply(trx);
         pending = 0;
+        report?.({ step, done, total });
       }
     });
     await journal.apply(trx);
+    report?.({ step, done: total, total });
   });
 }
 
@@ -1042,10 +1068,13 @@ async function ensurePostings(db: Db, options: { refill: boolean }): Promise<voi
  * existed takes it from its FTS5 word table's own record of the totals (`chunks_fts_data` row 1),
  * when it has that table (`fromFts`), else counts it with its postings from the chunk rows.
  */
-async function ensureTotals(db: Db, options: { fromFts: boolean }): Promise<void> {
+async function ensureTotals(
+  db: Db,
+  options: { fromFts: boolean; onUpgrade?: IndexUpgradeProgress | undefined },
+): Promise<void> {
   if (await tableExists(db, "keyword_totals")) return;
   if (!options.fromFts) {
-    await ensurePostings(db, { refill: true });
+    await ensurePostings(db, { refill: true, onUpgrade: options.onUpgrade });
     return;
   }
   await db.transaction().execute(async (trx) => {
