@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { closeAfterTest, tempDir } from "@conhub/storage/testing";
 import { type Kysely, sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { contentHash } from "../document.js";
@@ -43,13 +44,13 @@ describe("embedded keyword index of a data dir", () => {
 
 describe("an index made before the word index replaced FTS5 (ADR 0010)", () => {
   it("takes its totals from its FTS5 word table, drops that table, and ranks as before", async () => {
-    const root = await mkdtemp(join(tmpdir(), "conhub-kw-adr10-"));
-    const dataDir = await mkdtemp(join(tmpdir(), "conhub-kw-adr10data-"));
-    try {
-      await writeFixtureTree(root);
-      let opened = await openEmbeddedKeywordIndex(dataDir);
-      const queries = ["how do we handle an incoming request", "parse_http_response", "kebab", "router http"];
-      const before: unknown[] = [];
+    const root = await tempDir("conhub-kw-adr10-");
+    const dataDir = await tempDir("conhub-kw-adr10data-");
+    await writeFixtureTree(root);
+    const queries = ["how do we handle an incoming request", "parse_http_response", "kebab", "router http"];
+    const before: unknown[] = [];
+    {
+      const opened = await openEmbeddedKeywordIndex(dataDir);
       try {
         await ingestLocalDirectory(opened.index, root);
         for (const query of queries) before.push(await opened.index.search({ query, limit: 10 }));
@@ -67,91 +68,77 @@ describe("an index made before the word index replaced FTS5 (ADR 0010)", () => {
       } finally {
         await opened.close();
       }
-      opened = await openEmbeddedKeywordIndex(dataDir);
-      try {
-        const fts = await sql`select name from sqlite_master where name like 'chunks_fts%'`.execute(
-          opened.store.db,
-        );
-        expect(fts.rows).toEqual([]);
-        expect(await indexProblems("sqlite", opened.store)).toEqual([]);
-        for (const [i, query] of queries.entries())
-          expect(await opened.index.search({ query, limit: 10 })).toEqual(before[i]);
-      } finally {
-        await opened.close();
-      }
-    } finally {
-      await rm(root, { recursive: true, force: true });
-      await rm(dataDir, { recursive: true, force: true });
     }
+    const opened = closeAfterTest(await openEmbeddedKeywordIndex(dataDir));
+    const fts = await sql`select name from sqlite_master where name like 'chunks_fts%'`.execute(
+      opened.store.db,
+    );
+    expect(fts.rows).toEqual([]);
+    expect(await indexProblems("sqlite", opened.store)).toEqual([]);
+    for (const [i, query] of queries.entries())
+      expect(await opened.index.search({ query, limit: 10 })).toEqual(before[i]);
   });
 });
 
 describe("a filter that keeps few of the best-ranked chunks", () => {
   it("finds its chunks all the same, ranked among themselves", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "conhub-kw-sparse-"));
-    const opened = await openEmbeddedKeywordIndex(dataDir);
-    try {
-      const { index } = opened;
-      await index.upsertSource({ id: "s", root: "/r" });
-      const put = async (path: string, language: "markdown" | "python", texts: string[]) => {
-        const content = texts.join("\n");
-        let line = 1;
-        let byte = 0;
-        await index.upsert({
-          document: {
-            sourceId: "s",
-            path,
-            content,
-            mediaType: "text/plain",
+    const { index } = closeAfterTest(await openEmbeddedKeywordIndex(await tempDir("conhub-kw-sparse-")));
+    await index.upsertSource({ id: "s", root: "/r" });
+    const put = async (path: string, language: "markdown" | "python", texts: string[]) => {
+      const content = texts.join("\n");
+      let line = 1;
+      let byte = 0;
+      await index.upsert({
+        document: {
+          sourceId: "s",
+          path,
+          content,
+          mediaType: "text/plain",
+          language,
+          contentHash: contentHash(content),
+          metadata: {},
+        },
+        chunks: texts.map((text, ordinal) => {
+          const chunk = {
+            documentPath: path,
+            ordinal,
+            startLine: line,
+            endLine: line,
+            startByte: byte,
+            endByte: byte + text.length,
+            text,
+            kind: "lines" as const,
+            symbolPath: "",
             language,
-            contentHash: contentHash(content),
-            metadata: {},
-          },
-          chunks: texts.map((text, ordinal) => {
-            const chunk = {
-              documentPath: path,
-              ordinal,
-              startLine: line,
-              endLine: line,
-              startByte: byte,
-              endByte: byte + text.length,
-              text,
-              kind: "lines" as const,
-              symbolPath: "",
-              language,
-              tokenEstimate: 2,
-            };
-            line++;
-            byte += text.length + 1;
-            return chunk;
-          }),
-          symbols: [],
-          redactions: {},
-          bytes: Buffer.byteLength(content),
-        });
-      };
-      // More Markdown chunks rank above the Python ones than a filtered search checks one by one:
-      // it must then rank among the Python chunks alone.
-      await put(
-        "notes.md",
-        "markdown",
-        Array.from({ length: 20_100 }, (_, i) => `zeta zeta ${i}`),
-      );
-      await put("code.py", "python", [
-        "zeta once among many other words here",
-        "zeta and zeta again, with other words around",
-      ]);
-      const hits = await index.search({ query: "zeta", limit: 5, filters: { languages: ["python"] } });
-      expect(hits.map((h) => [h.path, h.startLine])).toEqual([
-        ["code.py", 2],
-        ["code.py", 1],
-      ]);
-      const all = await index.search({ query: "zeta", limit: 1000 });
-      expect(all.every((h) => h.path === "notes.md")).toBe(true);
-    } finally {
-      await opened.close();
-      await rm(dataDir, { recursive: true, force: true });
-    }
+            tokenEstimate: 2,
+          };
+          line++;
+          byte += text.length + 1;
+          return chunk;
+        }),
+        symbols: [],
+        redactions: {},
+        bytes: Buffer.byteLength(content),
+      });
+    };
+    // More Markdown chunks rank above the Python ones than a filtered search checks one by one:
+    // it must then rank among the Python chunks alone.
+    await put(
+      "notes.md",
+      "markdown",
+      Array.from({ length: 20_100 }, (_, i) => `zeta zeta ${i}`),
+    );
+    await put("code.py", "python", [
+      "zeta once among many other words here",
+      "zeta and zeta again, with other words around",
+    ]);
+    const hits = await index.search({ query: "zeta", limit: 5, filters: { languages: ["python"] } });
+    expect(hits.map((h) => [h.path, h.startLine])).toEqual([
+      ["code.py", 2],
+      ["code.py", 1],
+    ]);
+    const all = await index.search({ query: "zeta", limit: 1000 });
+    expect(all.every((h) => h.path === "notes.md")).toBe(true);
   }, 60_000);
 });
 
