@@ -1,5 +1,3 @@
-import { Precomputed } from "./precomputed.js";
-
 /**
  * Identifier-aware tokens for the keyword index.
  *
@@ -65,43 +63,10 @@ export function expansionTerms(text: string): string[] {
   return [...terms];
 }
 
-/**
- * `ftsText` values computed in local ingest's worker threads with the chunks
- * (`withFtsTexts`): the costliest step the writer would otherwise run.
- */
-const precomputed = new Precomputed<string>();
-
-/** The text to give SQLite FTS5 (or tsvector) for a chunk: the original text plus its expansion terms. */
+/** A chunk column as the word index counts it (body, symbol path, file name, directory): the text plus its expansion terms. */
 export function ftsText(text: string): string {
-  const known = precomputed.get(text);
-  if (known !== undefined) return known;
-  return ftsTextWith(text, expansionTerms(text).join(" "));
-}
-
-/** `ftsText(text)` from its expansion line (`expansionLines`), computed elsewhere. */
-export function ftsTextWith(text: string, line: string): string {
+  const line = expansionTerms(text).join(" ");
   return line === "" ? text : `${text}\n${line}`;
-}
-
-/** `expansionTerms(text).join(" ")` for each text: what a worker thread sends along with its chunks. */
-export function expansionLines(texts: readonly string[]): string[] {
-  return texts.map((text) => expansionTerms(text).join(" "));
-}
-
-/**
- * Runs `fn` with the `ftsText` of each of `texts` known in advance from
- * `lines` (`expansionLines(texts)`, computed in another thread).
- */
-export function withFtsTexts<T>(
-  texts: readonly string[],
-  lines: readonly (string | undefined)[],
-  fn: () => Promise<T>,
-): Promise<T> {
-  const values = texts.map((text, i) => {
-    const line = lines[i];
-    return line === undefined ? undefined : ftsTextWith(text, line);
-  });
-  return precomputed.with(texts, values, fn);
 }
 
 /** Terms for a query: each word's parts and its joined form, so queries match `ftsText` forms. */

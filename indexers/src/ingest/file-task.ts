@@ -7,7 +7,7 @@ import { contentHash } from "../document.js";
 import { encodeChunkText, type StoredChunkText } from "../keyword/chunk-text.js";
 import { encodeBodyStats } from "../keyword/postgres-terms.js";
 import { type ProcessOptions, processDocument } from "../process.js";
-import { expansionLines, ftsTextWith } from "../tokenize.js";
+import { ftsText } from "../tokenize.js";
 
 /**
  * The part of indexing one file that needs no database: read it, hash it,
@@ -42,8 +42,6 @@ export type FileOutcome =
       chunks: Chunk[];
       symbols: SymbolDef[];
       redactions: Record<string, number>;
-      /** `expansionLines` of the chunks' texts, for `withFtsTexts`. */
-      expansions: string[];
       /** `encodeBodyStats` of the chunks' texts, for `withBodyStats`. */
       bodyStats: string[];
       /** `encodeChunkText` of the chunks' texts (compressed here, not by the writer), for `withEncodedChunkTexts`. */
@@ -73,7 +71,6 @@ export async function runFileTask(task: FileTask, options: ProcessOptions = {}):
     };
   }
   const texts = result.chunks.map((c) => c.text);
-  const expansions = expansionLines(texts);
   return {
     kind: "indexed",
     bytes,
@@ -81,8 +78,7 @@ export async function runFileTask(task: FileTask, options: ProcessOptions = {}):
     chunks: result.chunks,
     symbols: result.symbols,
     redactions: result.redactions,
-    expansions,
-    bodyStats: texts.map((text, i) => encodeBodyStats(ftsTextWith(text, expansions[i]!))),
+    bodyStats: texts.map((text) => encodeBodyStats(ftsText(text))),
     // Plain Uint8Arrays, as a worker thread's message delivers them whatever was sent.
     encoded: result.chunks.map((c) => {
       const value = encodeChunkText(c.text);

@@ -9,7 +9,6 @@ import { withBodyStats } from "../keyword/postgres-terms.js";
 import type { KeywordIndex, StoredFileState } from "../ports/keyword-index.js";
 import type { ProcessOptions } from "../process.js";
 import { compileExclusions, DEFAULT_EXCLUSIONS } from "../safety/exclusions.js";
-import { withFtsTexts } from "../tokenize.js";
 import { type FileOutcome, type FileTask, runFileTask } from "./file-task.js";
 import { FilePool } from "./pool.js";
 import { type FileEntry, walkTree } from "./walk.js";
@@ -276,18 +275,16 @@ export async function ingestLocalDirectory(
     } else {
       const { chunks } = outcome;
       const texts = chunks.map((c) => c.text);
-      await withFtsTexts(texts, outcome.expansions, () =>
-        withEncodedChunkTexts(texts, outcome.encoded, () =>
-          withBodyStats(texts, outcome.bodyStats, () =>
-            batch.upsert({
-              document: outcome.document,
-              chunks,
-              symbols: outcome.symbols,
-              redactions: outcome.redactions,
-              bytes: outcome.bytes,
-              mtimeMs: file.mtimeMs,
-            }),
-          ),
+      await withEncodedChunkTexts(texts, outcome.encoded, () =>
+        withBodyStats(texts, outcome.bodyStats, () =>
+          batch.upsert({
+            document: outcome.document,
+            chunks,
+            symbols: outcome.symbols,
+            redactions: outcome.redactions,
+            bytes: outcome.bytes,
+            mtimeMs: file.mtimeMs,
+          }),
         ),
       );
       summary.indexed++;

@@ -63,7 +63,7 @@ export function columnStats(text: string, weight: number): TermStats {
 
 /** One chunk's stats: the document's name and dir columns plus its own symbol and body. */
 export function chunkStats(name: TermStats, dir: TermStats, symbolPath: string, text: string): TermStats {
-  return rowStats(name, dir, ftsText(symbolPath), BM25_WEIGHTS[2], { text, column: ftsText(text) });
+  return rowStats(name, dir, ftsText(symbolPath), BM25_WEIGHTS[2], { text, column: () => ftsText(text) });
 }
 
 /**
@@ -102,19 +102,20 @@ export function withBodyStats<T>(
  * A chunk row's stats as FTS5 counts them: its four word columns,
  * weighted — `name` and `dir` already weighted (`columnStats`, once per
  * document), the symbol path at `symbolWeight`, and the body from `text`
- * (precomputed when a worker sent it, else tokenized here).
+ * (precomputed when a worker sent it, else its `column` — asked for only
+ * then — tokenized here).
  */
 export function rowStats(
   name: TermStats,
   dir: TermStats,
   symbol: string,
   symbolWeight: number,
-  body: { text?: string; column: string },
+  body: { text?: string; column: () => string },
 ): TermStats {
   const known = body.text === undefined ? undefined : precomputedBodies.get(body.text);
   const stats =
     known === undefined ? { length: 0, terms: new Map<string, number>() } : decodeBodyStats(known);
-  if (known === undefined) addColumn(stats, body.column, 1);
+  if (known === undefined) addColumn(stats, body.column(), 1);
   addColumn(stats, symbol, symbolWeight);
   for (const column of [name, dir]) {
     stats.length += column.length;

@@ -319,7 +319,6 @@ class SqliteKeywordIndex implements KeywordIndex {
             name: nameTerms,
             dir: dirTerms,
             symbol: ftsText(c.symbolPath),
-            body: ftsText(c.text),
           })),
         );
         await queueTrigrams(
@@ -854,8 +853,11 @@ function chunkColumns(rows: readonly ChunkSourceRow[]): ChunkColumns[] {
   });
 }
 
+/** A chunk about to be journaled: its word columns, the body only if already at hand (else `ftsText` of its text, when needed). */
+type JournalRow = Omit<ChunkColumns, "body"> & { body?: string };
+
 /** The postings stats of rows (`rowStats`), each document's name and dir columns counted once. */
-function columnsStats(rows: readonly ChunkColumns[]): TermStats[] {
+function columnsStats(rows: readonly JournalRow[]): TermStats[] {
   const columns = new Map<string, TermStats>();
   const column = (text: string, weight: number) => {
     const key = `${weight}:${text}`;
@@ -869,7 +871,7 @@ function columnsStats(rows: readonly ChunkColumns[]): TermStats[] {
   return rows.map((r) =>
     rowStats(column(r.name, BM25_WEIGHTS[0]), column(r.dir, BM25_WEIGHTS[1]), r.symbol, BM25_WEIGHTS[2], {
       text: r.text,
-      column: r.body,
+      column: () => r.body ?? ftsText(r.text ?? ""),
     }),
   );
 }
@@ -917,7 +919,7 @@ async function deleteDocument(db: Db, documentId: number): Promise<void> {
 }
 
 /** Adds chunks' postings and totals to the transaction's `PostingsJournal` (`term_postings`, `term_df`, `keyword_totals`). */
-function journalChunks(db: Db, rows: readonly ChunkColumns[]): void {
+function journalChunks(db: Db, rows: readonly JournalRow[]): void {
   const journal = postingsJournal(db);
   const stats = columnsStats(rows);
   for (const [i, r] of rows.entries()) journal.add(r.id, stats[i]!);
