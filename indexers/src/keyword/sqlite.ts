@@ -460,7 +460,7 @@ class SqliteKeywordIndex implements KeywordIndex {
       filters?.sourceIds || filters?.languages?.length || filters?.kinds?.length || filters?.pathGlob,
     );
     const mask = filtered ? await this.filterMask(filters!) : undefined;
-    let { ranked, complete } = await rankByPostings(
+    const first = await rankByPostings(
       this.db,
       phrases,
       totals,
@@ -471,12 +471,13 @@ class SqliteKeywordIndex implements KeywordIndex {
           ? { filter: { accept: (page) => this.passing(page, filters), maxExamined: FILTERED_RANKING_CAP } }
           : {},
     );
-    if (!complete) {
-      // The filters keep too few of the best-ranked chunks to find `limit` of them that way: all the
-      // chunks they keep are taken ahead instead (few, since so few of the best pass), and ranked alone.
-      const all = await this.filterMask(filters!, { unbounded: true });
-      ({ ranked, complete } = await rankByPostings(this.db, phrases, totals, limit, { mask: all! }));
-    }
+    // When the filters keep too few of the best-ranked chunks to find `limit` of them that way, all
+    // the chunks they keep are taken ahead instead (few, since so few of the best pass) and ranked alone.
+    const { ranked } = first.complete
+      ? first
+      : await rankByPostings(this.db, phrases, totals, limit, {
+          mask: (await this.filterMask(filters!, { unbounded: true }))!,
+        });
     if (ranked.length === 0) return [];
     const { rows } = await sql<StoredHitRow>`
       select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text, 0 as score
