@@ -115,16 +115,17 @@ export async function tableCounts(store: RelationalStore): Promise<{
  * (`forEachChunkColumns`: file name, directory, symbol path and body through
  * `ftsText`), tokenized by FTS5's own `porter unicode61` — the reference our
  * word index and BM25 are checked against (`bm25(reference_fts, 8, 2, 4, 1)`
- * with the column weights of `BM25_WEIGHTS`).
+ * with the column weights of `BM25_WEIGHTS`). `table`: another name for it (a test
+ * making the FTS5 word table of an index from before ADR 0010 names it `chunks_fts`).
  */
-export async function ftsReference(store: RelationalStore): Promise<void> {
+export async function ftsReference(store: RelationalStore, table = "temp.reference_fts"): Promise<void> {
   const db = store.db as Kysely<unknown>;
-  await sql`drop table if exists temp.reference_fts`.execute(db);
-  await sql`create virtual table temp.reference_fts using fts5(name, dir, symbol, body, tokenize = 'porter unicode61', content = '')`.execute(
+  await sql`drop table if exists ${sql.table(table)}`.execute(db);
+  await sql`create virtual table ${sql.table(table)} using fts5(name, dir, symbol, body, tokenize = 'porter unicode61', content = '')`.execute(
     db,
   );
   await forEachChunkColumns(db, async (rows) => {
-    await sql`insert into temp.reference_fts (rowid, name, dir, symbol, body) values ${sql.join(
+    await sql`insert into ${sql.table(table)} (rowid, name, dir, symbol, body) values ${sql.join(
       rows.map((r) => sql`(${r.id}, ${r.name}, ${r.dir}, ${r.symbol}, ${r.body})`),
     )}`.execute(db);
   });

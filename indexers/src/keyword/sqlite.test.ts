@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { closeAfterTest, tempDir } from "@conhub/storage/testing";
-import { type Kysely, sql } from "kysely";
+import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { contentHash } from "../document.js";
 import { ingestLocalDirectory } from "../ingest/local.js";
@@ -11,7 +11,6 @@ import { openEmbeddedKeywordIndex } from "./embedded.js";
 import { FIXTURE_FILES, writeFixtureTree } from "./fixture-tree.test-support.js";
 import { fts5Expr, termPhrase } from "./plan.js";
 import { searchTerms } from "./query.js";
-import { forEachChunkColumns } from "./sqlite.js";
 
 /*
  * SQLite only: the CLI's embedded index of a data dir. What every adapter
@@ -55,16 +54,8 @@ describe("an index made before the word index replaced FTS5 (ADR 0010)", () => {
         await ingestLocalDirectory(opened.index, root);
         for (const query of queries) before.push(await opened.index.search({ query, limit: 10 }));
         // The layout before ADR 0010: an FTS5 word table of the chunks' columns, no keyword_totals.
-        const db = opened.store.db as Kysely<unknown>;
-        await sql`drop table keyword_totals`.execute(db);
-        await sql`create virtual table chunks_fts using fts5(name, dir, symbol, body, tokenize = 'porter unicode61', content = '')`.execute(
-          db,
-        );
-        await forEachChunkColumns(db, async (rows) => {
-          await sql`insert into chunks_fts (rowid, name, dir, symbol, body) values ${sql.join(
-            rows.map((r) => sql`(${r.id}, ${r.name}, ${r.dir}, ${r.symbol}, ${r.body})`),
-          )}`.execute(db);
-        });
+        await sql`drop table keyword_totals`.execute(opened.store.db);
+        await ftsReference(opened.store, "chunks_fts");
       } finally {
         await opened.close();
       }
