@@ -220,6 +220,11 @@ export async function indexProblems(
     sql`select count(*) as n from chunks c where c.fts_length > 0 and not exists (select 1 from keyword_postings p where p.chunk_id = c.id)`,
   );
   if (unindexed > 0) problems.push(`${unindexed} chunks without postings`);
+  const df = await one(
+    sql`select count(*) as n from (select term, count(*) as n from keyword_postings group by term) p
+      full join keyword_df f on f.term = p.term where p.n is distinct from f.n`,
+  );
+  if (df > 0) problems.push(`${df} terms whose keyword_df differs from their postings`);
   return problems;
 }
 

@@ -170,7 +170,6 @@ async function rawScores(name: "sqlite" | "postgres", opened: Opened, query: str
   }
   const { rows } = await bm25PageQuery({
     phrases: queryPhrases(terms),
-    where: undefined,
     limit,
     offset: 0,
   }).execute(opened.store.db);

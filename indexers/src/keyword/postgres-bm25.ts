@@ -26,10 +26,10 @@ import { unicode61Tokens } from "./unicode61.js";
  * is one aggregate per posting instead of one expression per query term
  * per candidate chunk (4× faster on a 15-term query).
  *
- * One statement: document frequencies and the postings of the query's
- * terms (index-only scans of `keyword_postings`'s primary key), summed per
- * chunk; chunks and documents are joined for the page only (or for every
- * candidate when SQL filters apply).
+ * One statement: document frequencies (`keyword_df`) and the postings of
+ * the query's terms (index-only scans of `keyword_postings`'s primary key),
+ * summed per chunk; chunks and documents are joined for the page only (or
+ * for every candidate when SQL filters apply).
  */
 
 const K1 = 1.2;
@@ -56,19 +56,24 @@ function f8(value: number): RawBuilder<number> {
 
 export interface Bm25Page {
   phrases: readonly string[];
-  /** SQL conditions on `c` (chunks) and `d` (documents), each starting with `and`; empty for none. */
-  where: RawBuilder<unknown> | undefined;
   limit: number;
   offset: number;
   /** Only these chunks are scored (the candidates of a search plan, `plan.ts`). */
   chunkIds?: readonly number[];
 }
 
-/** The ranked page: `HitRow`s ordered by score (desc) and chunk id, like the SQLite adapter's query. */
-export function bm25PageQuery({ phrases, where, limit, offset, chunkIds }: Bm25Page): RawBuilder<unknown> {
-  const only = chunkIds ? sql`and p.chunk_id = any(${[...chunkIds]}::integer[])` : sql``;
+/**
+ * BM25 of `phrases` summed per chunk over their postings, as the CTE
+ * `r (chunk_id, score)`. `restrict` adds conditions on `p` (the postings),
+ * `having` on each chunk's aggregated postings.
+ */
+function rankedCte(
+  phrases: readonly string[],
+  restrict: RawBuilder<unknown> | undefined,
+  having?: RawBuilder<unknown>,
+): RawBuilder<unknown> {
   const distinct = [...new Set(phrases)];
-  const ranked = sql`
+  return sql`
     with t as materialized (
       select chunks as rows, tokens::float8 / greatest(chunks, 1)::float8 as avgdl from keyword_totals where id = 1
     ),
@@ -76,8 +81,7 @@ export function bm25PageQuery({ phrases, where, limit, offset, chunkIds }: Bm25P
       select q.term, q.m, case when x.v <= 0 then ${f8(IDF_FLOOR)} else x.v end as idf
       from (select term, count(*)::float8 as m from unnest(${[...phrases]}::text[]) as u(term) group by term) q
       cross join t
-      left join (select term, count(*) as n from keyword_postings where term = any(${distinct}::text[]) group by term) df
-        on df.term = q.term
+      left join keyword_df df on df.term = q.term
       cross join lateral (
         select ln(((t.rows - coalesce(df.n, 0))::float8 + ${f8(0.5)}) / (coalesce(df.n, 0)::float8 + ${f8(0.5)})) as v
       ) x
@@ -86,23 +90,45 @@ export function bm25PageQuery({ phrases, where, limit, offset, chunkIds }: Bm25P
       select p.chunk_id, sum(w.m * (w.idf * ((p.freq::float8 * ${f8(K1_PLUS_1)}) /
         (p.freq::float8 + ${f8(K1)} * (${f8(ONE_MINUS_B)} + (${f8(B)} * p.doclen::float8) / t.avgdl))))) as score
       from keyword_postings p join w on w.term = p.term cross join t
-      where p.term = any(${distinct}::text[]) ${only}
-      group by p.chunk_id
+      where p.term = any(${distinct}::text[]) ${restrict ?? sql``}
+      group by p.chunk_id ${having ? sql`having ${having}` : sql``}
     )`;
-  const columns = sql`c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text`;
-  if (!where) {
-    return sql`${ranked},
-      top as (select chunk_id, score from r order by score desc, chunk_id limit ${limit} offset ${offset})
-      select ${columns}, top.score from top
-      join chunks c on c.id = top.chunk_id
-      join documents d on d.id = c.document_id
-      order by top.score desc, c.id`;
-  }
-  return sql`${ranked}
-    select ${columns}, r.score from r
-    join chunks c on c.id = r.chunk_id
+}
+
+export interface Bm25Rank {
+  phrases: readonly string[];
+  /** Conditions on `p` (a posting), starting with `and`. */
+  restrict?: RawBuilder<unknown>;
+  /** A condition on the aggregated postings `p` of a chunk (`bool_or(p.term = …)`) the ranked chunks meet. */
+  having?: RawBuilder<unknown>;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * Chunk ids and scores, best first (ties: lower id), from the postings
+ * alone: no chunk or document row is read, so the plan is a scan of the
+ * terms' postings and an aggregate whatever the planner estimates (joined
+ * to chunks and documents, a misestimated aggregate once made it loop over
+ * a sequential scan of documents per chunk: seconds at 68k chunks).
+ */
+export function bm25RankQuery({ phrases, restrict, having, limit, offset }: Bm25Rank): RawBuilder<{
+  chunk_id: number;
+  score: number;
+}> {
+  return sql<{ chunk_id: number; score: number }>`${rankedCte(phrases, restrict, having)}
+    select chunk_id, score from r
+    order by score desc, chunk_id limit ${limit} offset ${offset}`;
+}
+
+/** The ranked page: `HitRow`s ordered by score (desc) and chunk id, like the SQLite adapter's query. */
+export function bm25PageQuery({ phrases, limit, offset, chunkIds }: Bm25Page): RawBuilder<unknown> {
+  const only = chunkIds ? sql`and p.chunk_id = any(${[...chunkIds]}::integer[])` : undefined;
+  return sql`${rankedCte(phrases, only)},
+    top as (select chunk_id, score from r order by score desc, chunk_id limit ${limit} offset ${offset})
+    select c.id, d.source_id, d.path, c.start_line, c.end_line, c.symbol_path, c.kind, c.language, c.text, top.score
+    from top
+    join chunks c on c.id = top.chunk_id
     join documents d on d.id = c.document_id
-    where true ${where}
-    order by r.score desc, c.id
-    limit ${limit} offset ${offset}`;
+    order by top.score desc, c.id`;
 }

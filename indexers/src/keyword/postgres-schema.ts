@@ -18,6 +18,9 @@ import { type Kysely, sql } from "kysely";
  *   deletes;
  * - `keyword_totals`: chunk and token counts of the whole index (BM25's N
  *   and average length), updated once per write transaction;
+ * - `keyword_df (term, n)`: each term's document frequency (chunks holding
+ *   it), updated with the totals, so a query reads a row per term instead
+ *   of counting a common term's postings (ADR 0011);
  * - a `pg_trgm` GIN index on `chunks.text` for grep's literal prefilter;
  * - a "C"-collated index on `symbols.name_lower` for prefix lookups in
  *   code-point order (as SQLite compares);
@@ -109,6 +112,16 @@ export async function ensurePostgresKeywordTables(db: Db): Promise<void> {
     await sql`insert into keyword_totals (id, chunks, tokens)
       select 1, count(*), coalesce(sum(fts_length), 0) from chunks
       on conflict (id) do nothing`.execute(trx);
+    const df = await sql<{ found: string | null }>`select to_regclass('keyword_df')::text as found`.execute(
+      trx,
+    );
+    if (!df.rows[0]?.found) {
+      await sql`create table keyword_df (term text collate "C" primary key, n bigint not null)`.execute(trx);
+      // An index from before ADR 0011: counted once from its postings.
+      await sql`insert into keyword_df (term, n) select term, count(*) from keyword_postings group by term`.execute(
+        trx,
+      );
+    }
     await sql`create index if not exists chunks_text_trigram on chunks using gin (text ${sql.raw(
       `${quoteIdent(trigramSchema)}.gin_trgm_ops`,
     )})`.execute(trx);

@@ -131,6 +131,22 @@ describe.skipIf(!databaseUrl())("PostgreSQL keyword index", () => {
     ).toBe("0");
   });
 
+  it("counts keyword_df from the postings when an index from before it opens", async () => {
+    const { store, index } = await fixture!.open();
+    await index.upsertSource({ id: "s1", root: "/r" });
+    await put(index, "s1", "a.py", "def alpha_handler():\n    return 1\n");
+    await put(index, "s1", "b.py", "def beta_handler():\n    return alpha_handler()\n");
+    const ranked = await index.search({ query: "alpha handler" });
+    await sql`drop table keyword_df`.execute(store.db);
+    const reopened = await openPostgresKeywordIndex(store);
+    expect(await indexProblems("postgres", store)).toEqual([]);
+    expect(
+      (await sql<{ n: string }>`select n from keyword_df where term = 'handler'`.execute(store.db)).rows[0]
+        ?.n,
+    ).toBe("2");
+    expect(await reopened.search({ query: "alpha handler" })).toEqual(ranked);
+  });
+
   it("rolls a failed batch back with its postings and totals", async () => {
     const { store, index } = await fixture!.open();
     await index.upsertSource({ id: "s1", root: "/r" });

@@ -28,7 +28,7 @@ import { GrepCollector } from "./grep-scan.js";
 import { LOCAL_ORG_ID } from "./migrations.js";
 import { globBounds } from "./path-glob.js";
 import { executePlan, exprPhrases, type PlanCandidates, type PlanExecutor, type PlanExpr } from "./plan.js";
-import { bm25PageQuery, queryPhrases } from "./postgres-bm25.js";
+import { bm25PageQuery, bm25RankQuery, queryPhrases } from "./postgres-bm25.js";
 import { ensurePostgresKeywordTables } from "./postgres-schema.js";
 import { BM25_WEIGHTS, chunkStats, columnStats, pathColumns, postingKey } from "./postgres-terms.js";
 import { requiredLiterals, searchTerms } from "./query.js";
@@ -87,10 +87,19 @@ function batches<T>(items: readonly T[], size = ID_BATCH): T[][] {
   return out;
 }
 
-/** Chunks and tokens added (or removed, negative) by a write transaction, applied to `keyword_totals` before it commits. */
+/**
+ * Chunks, tokens and each term's chunks added (or removed, negative) by a write transaction, applied to
+ * `keyword_df` and `keyword_totals` before it commits.
+ */
 interface TotalsDelta {
   chunks: number;
   tokens: number;
+  /** Change of each term's document frequency, by posting key. */
+  df: Map<string, number>;
+}
+
+function emptyDelta(): TotalsDelta {
+  return { chunks: 0, tokens: 0, df: new Map() };
 }
 
 class PostgresKeywordIndex implements KeywordIndex {
@@ -115,7 +124,7 @@ class PostgresKeywordIndex implements KeywordIndex {
         .setIsolationLevel("repeatable read")
         .setAccessMode("read only")
         // Reads only: the totals delta that marks the instance as inside a transaction stays zero.
-        .execute((trx) => fn(new PostgresKeywordIndex(trx, { chunks: 0, tokens: 0 })))
+        .execute((trx) => fn(new PostgresKeywordIndex(trx, emptyDelta())))
     );
   }
 
@@ -127,7 +136,7 @@ class PostgresKeywordIndex implements KeywordIndex {
   private async write<T>(fn: (db: Db, delta: TotalsDelta) => Promise<T>): Promise<T> {
     if (this.delta) return fn(this.db, this.delta);
     return this.db.transaction().execute(async (trx) => {
-      const delta: TotalsDelta = { chunks: 0, tokens: 0 };
+      const delta = emptyDelta();
       const result = await fn(trx, delta);
       await applyTotals(trx, delta);
       return result;
@@ -137,7 +146,7 @@ class PostgresKeywordIndex implements KeywordIndex {
   batch<T>(fn: (index: KeywordIndex) => Promise<T>): Promise<T> {
     if (this.delta) return fn(this);
     return this.db.transaction().execute(async (trx) => {
-      const delta: TotalsDelta = { chunks: 0, tokens: 0 };
+      const delta = emptyDelta();
       const result = await fn(new PostgresKeywordIndex(trx, delta));
       await applyTotals(trx, delta);
       return result;
@@ -244,7 +253,9 @@ class PostgresKeywordIndex implements KeywordIndex {
         const stats = chunkStats(nameStats, dirStats, chunk.symbolPath, chunk.text);
         lengths.push(stats.length);
         for (const [term, freq] of stats.terms) {
-          postings.term.push(postingKey(term));
+          const key = postingKey(term);
+          delta.df.set(key, (delta.df.get(key) ?? 0) + 1);
+          postings.term.push(key);
           postings.chunk.push(ids[i]!);
           postings.freq.push(freq);
           postings.doclen.push(stats.length);
@@ -378,7 +389,6 @@ class PostgresKeywordIndex implements KeywordIndex {
     if (chosen.ids.length === 0) return [];
     const { rows } = await bm25PageQuery({
       phrases,
-      where: undefined,
       limit,
       offset: 0,
       chunkIds: chosen.ids,
@@ -598,15 +608,26 @@ class PostgresKeywordIndex implements KeywordIndex {
  */
 async function deleteDocuments(db: Db, condition: RawBuilder<unknown>, delta: TotalsDelta): Promise<number> {
   // Counts only the chunks of documents this statement deleted: a concurrent writer may delete some first.
-  const { rows } = await sql<{ documents: number; chunks: number; tokens: number }>`
+  const { rows } = await sql<{
+    documents: number;
+    chunks: number;
+    tokens: number;
+    terms: string[] | null;
+    counts: number[] | null;
+  }>`
     with gone as (delete from documents d where ${condition} returning d.id),
     c as (select c.id, c.fts_length from chunks c where c.document_id in (select id from gone)),
-    gone_postings as (delete from keyword_postings p where p.chunk_id in (select id from c))
+    gone_postings as (delete from keyword_postings p where p.chunk_id in (select id from c) returning p.term),
+    df as (select term, count(*)::int as n from gone_postings group by term)
     select (select count(*) from gone)::int as documents, (select count(*) from c)::int as chunks,
-           (select coalesce(sum(fts_length), 0) from c)::float8 as tokens`.execute(db);
+           (select coalesce(sum(fts_length), 0) from c)::float8 as tokens,
+           (select array_agg(term) from df) as terms, (select array_agg(n) from df) as counts`.execute(db);
   const r = rows[0]!;
   delta.chunks -= r.chunks;
   delta.tokens -= r.tokens;
+  const terms = r.terms ?? [];
+  const counts = r.counts ?? [];
+  for (let i = 0; i < terms.length; i++) delta.df.set(terms[i]!, (delta.df.get(terms[i]!) ?? 0) - counts[i]!);
   return r.documents;
 }
 
@@ -616,6 +637,17 @@ async function lockDocument(db: Db, sourceId: string, path: string): Promise<voi
 }
 
 async function applyTotals(db: Db, delta: TotalsDelta): Promise<void> {
+  // Rows locked in one order (by term, then the totals) by every writer: two cannot deadlock.
+  const terms = [...delta.df.keys()].filter((t) => delta.df.get(t) !== 0).sort();
+  for (const batch of batches(terms, 10_000)) {
+    await sql`insert into keyword_df (term, n)
+      select * from unnest(${batch}::text[], ${batch.map((t) => delta.df.get(t)!)}::bigint[])
+      on conflict (term) do update set n = keyword_df.n + excluded.n`.execute(db);
+  }
+  const fewer = terms.filter((t) => delta.df.get(t)! < 0);
+  for (const batch of batches(fewer, 10_000))
+    await sql`delete from keyword_df where n = 0 and term = any(${batch}::text[])`.execute(db);
+  delta.df.clear();
   if (delta.chunks === 0 && delta.tokens === 0) return;
   await sql`update keyword_totals set chunks = chunks + ${delta.chunks}, tokens = tokens + ${delta.tokens} where id = 1`.execute(
     db,
@@ -678,21 +710,22 @@ function filterSql(filters: SearchFilters | undefined): RawBuilder<unknown> | un
 /**
  * Executes a keyword search plan (`plan.ts`) on the postings table: a
  * chunk's terms among the expression's, aggregated, tested against the
- * boolean expression; filters as in the SQLite adapter. Correct rather
- * than fast (an expression with a common term aggregates all its postings):
- * the SQLite adapter is the one tuned for latency.
+ * boolean expression. Matching and ranking read postings only; the filters
+ * then check the chosen ids (`= any(ids)`, which the planner sizes right),
+ * page by page. Joined in one statement, the planner misjudged the
+ * aggregate's size (one row for thousands) and looped over documents.
  */
 export class PostgresPlanExecutor implements PlanExecutor {
   private readonly pathFilter: RegExp | undefined;
-  private readonly pathExact: boolean;
   private readonly where: RawBuilder<unknown> | undefined;
+  /** Document frequencies read by `frequencies`, by phrase. */
+  private df: Map<string, number> | undefined;
 
   constructor(
     private readonly db: Db,
     filters: SearchFilters | undefined,
   ) {
     this.pathFilter = filters?.pathGlob ? globToRegExp(filters.pathGlob) : undefined;
-    this.pathExact = filters?.pathGlob ? globBounds(filters.pathGlob).exact : true;
     this.where = filterSql(filters);
   }
 
@@ -700,67 +733,84 @@ export class PostgresPlanExecutor implements PlanExecutor {
     const keys = [...new Set(phrases)].map((p) => [postingKey(p), p] as const);
     const byKey = new Map(keys);
     const { rows } = await sql<{ term: string; n: number }>`
-      select term, count(*)::int as n from keyword_postings where term = any(${keys.map(([k]) => k)}::text[])
-      group by term`.execute(this.db);
+      select term, n::float8 as n from keyword_df where term = any(${keys.map(([k]) => k)}::text[])`.execute(
+      this.db,
+    );
     const df = new Map<string, number>(phrases.map((p) => [p, 0]));
     for (const r of rows) df.set(byKey.get(r.term)!, Number(r.n));
+    this.df = df;
     const totals = await sql<{ chunks: number }>`select chunks from keyword_totals where id = 1`.execute(
       this.db,
     );
     return { df, chunks: Number(totals.rows[0]?.chunks ?? 0) };
   }
 
-  /** `select chunk_id` of the chunks matching `expr` (filters not applied). */
-  private matching(expr: PlanExpr): RawBuilder<unknown> {
-    const keys = [...new Set(exprPhrases(expr).map(postingKey))];
-    // A chunk satisfying an AND holds one of its first child's terms (expressions are ANDs and ORs
-    // of terms): only those chunks are grouped. The plan's ranking `(kept) AND (kept OR w…)` would
-    // otherwise group every posting of the left-out terms w (up to `RANK_BUDGET`).
-    const required =
-      expr.op === "and" ? [...new Set(exprPhrases(expr.children[0]!).map(postingKey))] : undefined;
-    const within = required
-      ? sql`and chunk_id in (select chunk_id from keyword_postings where term = any(${required}::text[]))`
-      : sql``;
-    return sql`select m.chunk_id from (
-        select chunk_id, array_agg(term) as ts from keyword_postings where term = any(${keys}::text[]) ${within}
-        group by chunk_id
-      ) m where ${condition(expr)}`;
+  /**
+   * A chunk satisfying an AND holds one of its first child's terms (expressions are ANDs and ORs of
+   * terms). When those chunks are few next to all the expression's postings (the plan's ranking
+   * `(kept) AND (kept OR w…)` with common left-out terms w), only their postings are read — a few
+   * index probes each; otherwise every posting is aggregated (a scan of each term's postings
+   * costs ~20× less per row than a probe).
+   */
+  private required(expr: PlanExpr): RawBuilder<unknown> | undefined {
+    if (expr.op !== "and" || !this.df) return undefined;
+    const postings = (phrases: string[]) =>
+      [...new Set(phrases)].reduce((n, phrase) => n + (this.df!.get(phrase) ?? 0), 0);
+    const first = exprPhrases(expr.children[0]!);
+    if (postings(first) * 20 >= postings(exprPhrases(expr))) return undefined;
+    const keys = [...new Set(first.map(postingKey))];
+    return sql`and p.chunk_id in (select chunk_id from keyword_postings where term = any(${keys}::text[]))`;
+  }
+
+  /** The ids among `ids` that pass the filters, in the same order. */
+  private async passing(ids: readonly number[]): Promise<number[]> {
+    if (!this.where && !this.pathFilter) return [...ids];
+    const kept = new Set<number>();
+    for (const batch of batches(ids)) {
+      const { rows } = await sql<{ id: number; path: string }>`
+        select c.id, d.path from chunks c join documents d on d.id = c.document_id
+        where c.id = any(${batch}::int[]) ${this.where ?? sql``}`.execute(this.db);
+      for (const r of rows) if (!this.pathFilter || this.pathFilter.test(r.path)) kept.add(Number(r.id));
+    }
+    return ids.filter((id) => kept.has(id));
   }
 
   async candidates(expr: PlanExpr, max: number): Promise<PlanCandidates> {
+    const keys = [...new Set(exprPhrases(expr).map(postingKey))];
+    const having = condition(expr);
     const ids: number[] = [];
     const page = Math.max(max + 1, 1000);
     for (let after = 0; ; ) {
-      const { rows } = await sql<{ id: number; path: string }>`
-        select c.id, d.path from chunks c join documents d on d.id = c.document_id
-        where c.id in (${this.matching(expr)}) and c.id > ${after} ${this.where ?? sql``}
-        order by c.id limit ${page}`.execute(this.db);
-      for (const r of rows) {
-        if (this.pathFilter && !this.pathFilter.test(r.path)) continue;
+      const { rows } = await sql<{ chunk_id: number }>`
+        select p.chunk_id from keyword_postings p
+        where p.term = any(${keys}::text[]) and p.chunk_id > ${after}
+        group by p.chunk_id ${having ? sql`having ${having}` : sql``}
+        order by p.chunk_id limit ${page}`.execute(this.db);
+      const found = rows.map((r) => Number(r.chunk_id));
+      for (const id of await this.passing(found)) {
         if (ids.length === max) return { ids, complete: false };
-        ids.push(Number(r.id));
+        ids.push(id);
       }
-      if (rows.length < page) return { ids, complete: true };
-      after = Number(rows[rows.length - 1]!.id);
+      if (found.length < page) return { ids, complete: true };
+      after = found[found.length - 1]!;
     }
   }
 
   async topByOwnTerms(expr: PlanExpr, max: number): Promise<number[]> {
     const ids: number[] = [];
-    // SQL checks the glob's prefix and suffix; when they are all of it, the RegExp rejects nothing.
-    const page = this.pathFilter && !this.pathExact ? Math.max(max * 5, 500) : max;
-    const where = sql`and c.id in (${this.matching(expr)}) ${this.where ?? sql``}`;
+    const filtered = this.where !== undefined || this.pathFilter !== undefined;
+    const page = filtered ? Math.max(max * 5, 1000) : max;
     for (let offset = 0; ids.length < max; offset += page) {
-      const { rows } = await bm25PageQuery({
+      const { rows } = await bm25RankQuery({
         phrases: exprPhrases(expr).map(postingKey),
-        where,
+        restrict: this.required(expr),
+        having: condition(expr),
         limit: page,
         offset,
       }).execute(this.db);
-      const found = rows as HitRow[];
-      for (const r of found) {
-        if (this.pathFilter && !this.pathFilter.test(r.path)) continue;
-        ids.push(Number(r.id));
+      const found = rows.map((r) => Number(r.chunk_id));
+      for (const id of await this.passing(found)) {
+        ids.push(id);
         if (ids.length === max) break;
       }
       if (found.length < page) break;
@@ -769,8 +819,25 @@ export class PostgresPlanExecutor implements PlanExecutor {
   }
 }
 
-/** The boolean expression over `m.ts` (a chunk's terms among the expression's). */
-function condition(expr: PlanExpr): RawBuilder<unknown> {
-  if (expr.op === "term") return sql`${postingKey(expr.phrase)}::text = any(m.ts)`;
-  return sql`(${sql.join(expr.children.map(condition), expr.op === "and" ? sql` and ` : sql` or `)})`;
+/** The terms of an OR of terms (or of one term), else undefined. */
+function anyOf(expr: PlanExpr): string[] | undefined {
+  if (expr.op === "term") return [postingKey(expr.phrase)];
+  if (expr.op === "and" || expr.children.some((c) => c.op !== "term")) return undefined;
+  return [...new Set(exprPhrases(expr).map(postingKey))];
+}
+
+/** `expr` over a chunk's aggregated postings `p`, for `having`: `bool_or(p.term = any(…))` per OR of terms. */
+function holds(expr: PlanExpr): RawBuilder<unknown> {
+  const terms = anyOf(expr);
+  if (terms) return sql`bool_or(p.term = any(${terms}::text[]))`;
+  const children = (expr as { children: PlanExpr[] }).children.map(holds);
+  return sql`(${sql.join(children, expr.op === "and" ? sql` and ` : sql` or `)})`;
+}
+
+/**
+ * The `having` condition for the chunks among `expr`'s postings that match it: none when `expr` is
+ * an OR of terms (every chunk with a posting of one of them matches).
+ */
+function condition(expr: PlanExpr): RawBuilder<unknown> | undefined {
+  return anyOf(expr) ? undefined : holds(expr);
 }
