@@ -799,8 +799,10 @@ export class PostgresPlanExecutor implements PlanExecutor {
   async topByOwnTerms(expr: PlanExpr, max: number): Promise<number[]> {
     const ids: number[] = [];
     const filtered = this.where !== undefined || this.pathFilter !== undefined;
-    const page = filtered ? Math.max(max * 5, 1000) : max;
-    for (let offset = 0; ids.length < max; offset += page) {
+    // Each page recomputes the ranking (an aggregate of every posting involved): when the filters
+    // keep few chunks, pages grow fourfold so a search takes a few statements, not one per page.
+    let page = filtered ? Math.max(max * 5, 1000) : max;
+    for (let offset = 0; ids.length < max; offset += page, page *= 4) {
       const { rows } = await bm25RankQuery({
         phrases: exprPhrases(expr).map(postingKey),
         restrict: this.required(expr),
