@@ -19,7 +19,7 @@ import { sql } from "kysely";
 import { indexerMigrations } from "../indexers/src/keyword/migrations.js";
 import { openKeywordIndex } from "../indexers/src/keyword/open.js";
 import { processCorpus } from "./support/corpus.js";
-import { arg, flag, intArg, machineLine, percentile } from "./support/measure.js";
+import { arg, flag, intArg, machineLine, summarize } from "./support/measure.js";
 import { type BenchQuery, deriveQueries } from "./support/queries.js";
 import { scaleUp } from "./support/scale-up.js";
 
@@ -53,8 +53,7 @@ for (const kind of ["identifier", "phrase", "sentence"] as const) {
     await index.search({ query: q.text, limit: 10 });
     times.push(performance.now() - started);
   }
-  times.sort((a, b) => a - b);
-  const f = (p: number) => percentile(times, p).toFixed(1);
-  console.log(`| ${kind}s | ${times.length} | ${f(50)} | ${f(95)} | ${Math.max(...times).toFixed(1)} |`);
+  const s = summarize(times);
+  console.log(`| ${kind}s | ${s.n} | ${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${s.max.toFixed(1)} |`);
 }
 await store.close();

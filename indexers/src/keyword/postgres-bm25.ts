@@ -28,8 +28,9 @@ import { unicode61Tokens } from "./unicode61.js";
  *
  * One statement: document frequencies (`keyword_df`) and the postings of
  * the query's terms (index-only scans of `keyword_postings`'s primary key),
- * summed per chunk; chunks and documents are joined for the page only (or
- * for every candidate when SQL filters apply).
+ * summed per chunk; chunks and documents are joined for the page only
+ * (`bm25PageQuery`), or not at all (`bm25RankQuery`: filters are checked
+ * on its ids afterwards).
  */
 
 const K1 = 1.2;

@@ -647,7 +647,6 @@ async function applyTotals(db: Db, delta: TotalsDelta): Promise<void> {
   const fewer = terms.filter((t) => delta.df.get(t)! < 0);
   for (const batch of batches(fewer, 10_000))
     await sql`delete from keyword_df where n = 0 and term = any(${batch}::text[])`.execute(db);
-  delta.df.clear();
   if (delta.chunks === 0 && delta.tokens === 0) return;
   await sql`update keyword_totals set chunks = chunks + ${delta.chunks}, tokens = tokens + ${delta.tokens} where id = 1`.execute(
     db,
@@ -802,14 +801,13 @@ export class PostgresPlanExecutor implements PlanExecutor {
     // Each page recomputes the ranking (an aggregate of every posting involved): when the filters
     // keep few chunks, pages grow fourfold so a search takes a few statements, not one per page.
     let page = filtered ? Math.max(max * 5, 1000) : max;
+    const ranking = {
+      phrases: exprPhrases(expr).map(postingKey),
+      restrict: this.required(expr),
+      having: condition(expr),
+    };
     for (let offset = 0; ids.length < max; offset += page, page *= 4) {
-      const { rows } = await bm25RankQuery({
-        phrases: exprPhrases(expr).map(postingKey),
-        restrict: this.required(expr),
-        having: condition(expr),
-        limit: page,
-        offset,
-      }).execute(this.db);
+      const { rows } = await bm25RankQuery({ ...ranking, limit: page, offset }).execute(this.db);
       const found = rows.map((r) => Number(r.chunk_id));
       for (const id of await this.passing(found)) {
         ids.push(id);
@@ -831,9 +829,8 @@ function anyOf(expr: PlanExpr): string[] | undefined {
 /** `expr` over a chunk's aggregated postings `p`, for `having`: `bool_or(p.term = any(…))` per OR of terms. */
 function holds(expr: PlanExpr): RawBuilder<unknown> {
   const terms = anyOf(expr);
-  if (terms) return sql`bool_or(p.term = any(${terms}::text[]))`;
-  const children = (expr as { children: PlanExpr[] }).children.map(holds);
-  return sql`(${sql.join(children, expr.op === "and" ? sql` and ` : sql` or `)})`;
+  if (terms || expr.op === "term") return sql`bool_or(p.term = any(${terms}::text[]))`;
+  return sql`(${sql.join(expr.children.map(holds), expr.op === "and" ? sql` and ` : sql` or `)})`;
 }
 
 /**
